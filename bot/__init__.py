@@ -1,0 +1,1 @@
+"""Process edges: configuration, CLI, wiring and the Telegram/VK channel adapters."""

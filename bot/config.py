@@ -1,0 +1,103 @@
+"""Settings from the environment and an optional .env file (no module-level instance)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_REGION_FILE = Path(__file__).resolve().parent.parent / "storage" / "regions" / "komi.yaml"
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message names the variable and never holds a secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./data/active-region.sqlite3"
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    vk_group_token: SecretStr | None = None
+    vk_group_id: int | None = None
+    vk_api_url: str = "https://api.vk.ru"
+    vk_rps: float = Field(default=20.0, gt=0, le=20)
+    media_dir: Path = Path("./data/media")
+    timezone: str = "Europe/Moscow"
+    answer_deadline_workdays: int = Field(default=10, ge=1, le=60)
+    region_file: Path = DEFAULT_REGION_FILE
+    privacy_policy_url: str = "https://example.org/privacy"
+    portal_signal_url: str = "https://example.org/signals/{number}"
+    callback_secret: SecretStr | None = None
+    max_signals_per_day: int = Field(default=5, ge=1)
+    max_messages_per_minute: int = Field(default=30, ge=1)
+    max_photos: int = Field(default=5, ge=0, le=10)
+    photo_max_side: int = Field(default=2560, ge=320)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("expected sqlite+aiosqlite:///path or postgresql+asyncpg://user:pass@host/db")
+        return v
+
+    @field_validator("telegram_api_url", "vk_api_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s):// base URL")
+        return v.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("expected an IANA time zone such as Europe/Moscow") from exc
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def channels(self) -> list[str]:
+        found = []
+        if self.telegram_bot_token:
+            found.append("telegram")
+        if self.vk_group_token:
+            found.append("vk")
+        return found
+
+    def signing_key(self) -> bytes:
+        """Key that signs callback payloads; derived from the bot tokens when not set explicitly."""
+        for secret in (self.callback_secret, self.telegram_bot_token, self.vk_group_token):
+            if secret:
+                return secret.get_secret_value().encode()
+        return b"active-region-dev-key"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings or raise ConfigError with one line per bad variable (values are never echoed)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {msg}")
+        raise ConfigError("; ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""What the product does, channel-neutral: dialogs, use cases, the signal lifecycle, texts."""

@@ -1,0 +1,168 @@
+"""Entry point for every channel: handle one neutral input from one person, return the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from handlers import intake, resident, texts  # noqa: F401  (registers steps and commands)
+from handlers.context import Services
+from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn
+from handlers.errors import DomainError, Forbidden
+from handlers.photos import ingest
+from handlers.types import Command, Input, Outcome, Peer, Photos, Press, Say, Text, Unsupported
+
+log = logging.getLogger(__name__)
+
+ALWAYS_ALLOWED = {"start", "help", "forget", "cancel"}
+
+
+class PeerLocks:
+    """One asyncio lock per person: their inputs are handled one after another, in order."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
+        self._users: dict[tuple[str, int], int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[str, int]) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key]
+                self._locks.pop(key, None)
+
+
+class FloodGate:
+    """At most `limit` inputs a minute per person (in this process)."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._seen: dict[tuple[str, int], deque[float]] = {}
+
+    def allow(self, key: tuple[str, int]) -> bool:
+        now = time.monotonic()
+        seen = self._seen.setdefault(key, deque())
+        while seen and now - seen[0] > self.window:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            return False
+        seen.append(now)
+        return True
+
+
+class Conversation:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.locks = PeerLocks()
+        self.flood = FloodGate(services.config.max_messages_per_minute)
+
+    async def handle(self, peer: Peer, inp: Input) -> Outcome:
+        key = (peer.channel, peer.peer_id)
+        async with self.locks.hold(key):
+            if not self.flood.allow(key):
+                return Outcome([Say(texts.TOO_FAST)])
+            if isinstance(inp, Photos):
+                inp = await self._prefetch(peer, inp)
+            try:
+                return await self._turn(peer, inp)
+            except Exception:
+                log.exception("failed to handle %s input on %s", type(inp).__name__, peer.channel)
+                return Outcome([Say(texts.INTERNAL_ERROR)])
+
+    async def _prefetch(self, peer: Peer, inp: Photos):  # type: ignore[no-untyped-def]
+        """Download photos outside the transaction, and only when a step is waiting for them."""
+        async with self.services.uow() as uow:
+            state = await uow.dialogs.load(peer.channel, peer.peer_id, lock=False)
+            user = await uow.users.get(peer.channel, peer.peer_id)
+            expecting = STEPS.get(state.step)
+            wanted = expecting is not None and expecting.accepts_photos and user is not None and user.consent_at
+            await uow.commit()
+        if not wanted:
+            return Unsupported("photo_unexpected")
+        return await ingest(self.services, inp.refs)
+
+    async def _turn(self, peer: Peer, inp: Input) -> Outcome:
+        async with self.services.uow() as uow:
+            user = await uow.users.get_or_create(peer.channel, peer.peer_id)
+            state = await uow.dialogs.load(peer.channel, peer.peer_id)
+            turn = Turn(self.services, uow, peer, user, state)
+            await dispatch(turn, inp)
+            remember_menu(turn)
+            await uow.commit()
+            return turn.outcome
+
+
+async def dispatch(turn: Turn, inp: Input) -> None:
+    if isinstance(inp, Text):
+        mapped = turn.data.get("_menu", {}).get(inp.text.strip().casefold())
+        if mapped:
+            inp = Press(mapped)
+    try:
+        if isinstance(inp, Command):
+            await _command(turn, inp)
+        elif isinstance(inp, Press) and inp.payload.split(":", 1)[0] in ACTIONS:
+            prefix, *args = inp.payload.split(":")
+            await _run(turn, ACTIONS[prefix], args, name=prefix)
+        elif turn.user.consent_at is None:
+            await resident.ask_consent(turn, reminder=True)
+        elif isinstance(inp, Unsupported):
+            await _unsupported(turn, inp.kind)
+        elif turn.state.step in STEPS:
+            await STEPS[turn.state.step].handle(turn, inp)
+        else:
+            await resident.idle(turn, inp)
+    except Forbidden:
+        turn.say(texts.FORBIDDEN)
+    except DomainError as exc:
+        turn.say(texts.domain_error(exc))
+
+
+async def _command(turn: Turn, inp: Command) -> None:
+    route = COMMANDS.get(inp.name)
+    if route is None:
+        await _unsupported(turn, "unknown_command")
+        return
+    await _run(turn, route, inp.args, name=inp.name)
+
+
+async def _run(turn: Turn, route: Route, args: object, *, name: str) -> None:
+    if route.needs_consent and turn.user.consent_at is None and name not in ALWAYS_ALLOWED:
+        await resident.ask_consent(turn, reminder=True)
+        return
+    if route.role and not turn.has_role(route.role):
+        turn.say(texts.FORBIDDEN)
+        return
+    await route.fn(turn, args)
+
+
+async def _unsupported(turn: Turn, kind: str) -> None:
+    if kind == "photo_unexpected":
+        turn.say(texts.PHOTO_UNEXPECTED)
+    else:
+        turn.say(texts.UNSUPPORTED.get(kind, texts.UNSUPPORTED["other"]))
+    if turn.user.consent_at is None:
+        await resident.ask_consent(turn)
+    elif turn.state.step in STEPS:
+        await turn.reprompt()
+    else:
+        await resident.main_menu(turn)
+
+
+def remember_menu(turn: Turn) -> None:
+    """Let a typed button label count as pressing it (reply keyboards, VK text buttons, typing «Отмена»)."""
+    for reply in reversed(turn.outcome.replies):
+        if reply.buttons:
+            menu = {b.label.casefold(): b.payload for row in reply.buttons for b in row}
+            turn.set(_menu=menu)
+            return

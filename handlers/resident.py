@@ -1,0 +1,161 @@
+"""Resident basics: /start and consent, /help, the main menu, /my, /forget."""
+
+from __future__ import annotations
+
+from handlers import texts
+from handlers.dialog import Turn, command, action
+from handlers.errors import NotFound
+from handlers.types import Button, Input, Press
+from handlers.usecases import forget_person, moment
+from storage.models import Answer
+from sqlalchemy import select
+
+
+async def ask_consent(turn: Turn, *, reminder: bool = False) -> None:
+    if reminder:
+        turn.say(texts.CONSENT_NEEDED)
+    turn.say(texts.CONSENT.format(url=texts.esc(turn.services.config.privacy_url)),
+             ((Button(texts.CONSENT_BUTTON, "consent"),),))
+
+
+async def main_menu(turn: Turn, text: str = texts.MAIN_MENU) -> None:
+    turn.say(text, ((Button(texts.NEW_SIGNAL_BUTTON, "new"),), (Button(texts.MY_SIGNALS_BUTTON, "my"),)))
+
+
+async def idle(turn: Turn, inp: Input) -> None:
+    """Input outside any dialog step: a stale button, free text... show the way forward."""
+    last = turn.data.get("last_number")
+    if isinstance(inp, Press) and inp.payload == "send" and last:
+        turn.say(texts.ALREADY_SUBMITTED.format(number=last))
+        return
+    if isinstance(inp, Press):
+        turn.say(texts.UNSUPPORTED["forged"])
+    await main_menu(turn)
+
+
+@command("start", needs_consent=False)
+async def start(turn: Turn, _args: str) -> None:
+    turn.say(texts.WELCOME)
+    if turn.user.consent_at is None:
+        await ask_consent(turn)
+    elif turn.state.step != "idle":
+        await turn.reprompt()
+    else:
+        await main_menu(turn)
+
+
+@action("consent", needs_consent=False)
+async def consent(turn: Turn, _args: list[str]) -> None:
+    if turn.user.consent_at is None:
+        turn.user.consent_at = turn.services.now()
+        turn.user.display_name = (turn.peer.display_name or "")[:128] or None
+        turn.uow.signals.audit("consent_given", signal_id=None, actor_id=turn.user.id)
+    turn.notice(texts.CONSENT_THANKS)
+    await main_menu(turn, texts.CONSENT_THANKS)
+
+
+@command("help", needs_consent=False)
+async def help_(turn: Turn, _args: str) -> None:
+    cfg = turn.services.config
+    turn.say(texts.HELP.format(max_photos=cfg.max_photos, days=cfg.deadline_workdays))
+    if turn.state.step != "idle":
+        await turn.reprompt()
+
+
+@command("menu")
+@action("menu")
+async def menu(turn: Turn, _args: object) -> None:
+    await main_menu(turn)
+
+
+@command("cancel", needs_consent=False)
+@action("cancel", needs_consent=False)
+async def cancel(turn: Turn, _args: object) -> None:
+    if turn.state.step == "idle":
+        turn.say(texts.NOTHING_TO_CANCEL)
+    else:
+        last = turn.data.get("last_number")
+        turn.reset()
+        if last:
+            turn.set(last_number=last)
+        turn.say(texts.CANCELLED)
+    if turn.user.consent_at is None:
+        await ask_consent(turn)
+    else:
+        await main_menu(turn)
+
+
+@command("my")
+@action("my")
+async def my(turn: Turn, args: object) -> None:
+    if isinstance(args, list) and args:
+        await _open(turn, args[0])
+        return
+    signals = await turn.uow.signals.by_author(turn.user.id, limit=8)
+    if not signals:
+        turn.say(texts.MY_EMPTY)
+        return
+    lines = [texts.MY_TITLE.format(count=len(signals))]
+    buttons = []
+    for s in signals:
+        due = texts.MY_DUE.format(due=moment(s.due_on, turn.services)) if s.due_on and s.status in (
+            "in_progress", "answer_review") else ""
+        lines.append(texts.MY_LINE.format(number=s.number, category=texts.esc(s.category.name),
+                                          status=texts.STATUS[s.status], due=due))
+        buttons.append(Button(f"№{s.number}", f"my:{s.id}"))
+    rows = tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
+    turn.say("\n".join(lines), rows)
+
+
+async def _open(turn: Turn, raw_id: str) -> None:
+    signal = await turn.uow.signals.get(int(raw_id)) if raw_id.isdigit() else None
+    if signal is None or signal.author_id != turn.user.id:
+        raise NotFound()
+    turn.say(signal_card(turn, signal, await _history(turn, signal.id), await _published(turn, signal.id)),
+             photos=tuple(p.photo_id for p in signal.photos))
+
+
+async def _history(turn: Turn, signal_id: int) -> list[str]:
+    events = await turn.uow.signals.history(signal_id)
+    return [f"{moment(e.created_at, turn.services)} — {texts.ACTIONS[e.action]}"
+            for e in events if e.action in texts.ACTIONS]
+
+
+async def _published(turn: Turn, signal_id: int) -> Answer | None:
+    return await turn.uow.session.scalar(
+        select(Answer).where(Answer.signal_id == signal_id, Answer.review_status == "published")
+        .order_by(Answer.version.desc()).limit(1))
+
+
+def signal_card(turn: Turn, signal, history: list[str], answer: Answer | None,  # type: ignore[no-untyped-def]
+                limit: int = 1500) -> str:
+    description = signal.description if len(signal.description) <= limit else signal.description[:limit] + "…"
+    due = texts.MY_DUE.format(due=moment(signal.due_on, turn.services)) if signal.due_on else ""
+    text = texts.SIGNAL_CARD.format(
+        number=signal.number, municipality=texts.esc(signal.municipality.name),
+        category=texts.esc(signal.category.name), status=texts.STATUS[signal.status], due=due,
+        description=texts.esc(description))
+    if signal.reject_reason:
+        text += texts.REJECT_REASON.format(reason=texts.esc(signal.reject_reason))
+    if history:
+        text += texts.HISTORY_TITLE + "\n" + "\n".join(history[-10:])
+    if answer is not None:
+        org = signal.organization.name if signal.organization else "—"
+        body = answer.text if len(answer.text) <= 1500 else answer.text[:1500] + "…"
+        text += texts.ANSWER_TITLE.format(organization=texts.esc(org), text=texts.esc(body))
+    return text
+
+
+@command("forget", needs_consent=False)
+async def forget(turn: Turn, _args: str) -> None:
+    turn.say(texts.FORGET_CONFIRM, ((Button(texts.FORGET_YES, "forget:yes"), Button(texts.CANCEL, "forget:no")),))
+
+
+@action("forget", needs_consent=False)
+async def forget_answer(turn: Turn, args: list[str]) -> None:
+    if args[:1] == ["yes"]:
+        await forget_person(turn.services, turn.uow, turn.user)
+        turn.state.step, turn.state.data = "idle", {"forgotten": True}
+        turn.say(texts.FORGET_DONE)
+    else:
+        turn.say(texts.FORGET_KEPT)

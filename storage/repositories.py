@@ -1,0 +1,234 @@
+"""Repositories: the queries use cases need, nothing that decides business rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEvent,
+    Category,
+    DialogState,
+    Municipality,
+    Organization,
+    OutboxMessage,
+    Route,
+    Signal,
+    SignalCounter,
+    User,
+)
+from storage.types import utcnow
+
+
+def _insert(dialect: str):  # type: ignore[no-untyped-def]
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+class Users:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, channel: str, external_id: int) -> User | None:
+        return await self.s.scalar(select(User).where(User.channel == channel, User.external_id == external_id))
+
+    async def by_id(self, user_id: int) -> User | None:
+        return await self.s.get(User, user_id)
+
+    async def get_or_create(self, channel: str, external_id: int) -> User:
+        user = await self.get(channel, external_id)
+        if user is None:
+            user = User(channel=channel, external_id=external_id, roles=[], memberships=[])
+            self.s.add(user)
+            await self.s.flush()
+        return user
+
+    async def with_role(self, role: str) -> Sequence[User]:
+        from storage.models import UserRole
+
+        rows = await self.s.scalars(
+            select(User).join(UserRole).where(UserRole.role == role).order_by(User.id)
+        )
+        return rows.all()
+
+    async def members_of(self, organization_id: int) -> Sequence[User]:
+        from storage.models import OrganizationMember, UserRole
+
+        rows = await self.s.scalars(
+            select(User)
+            .join(OrganizationMember)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(OrganizationMember.organization_id == organization_id, UserRole.role == "executor")
+            .order_by(User.id)
+        )
+        return rows.unique().all()
+
+
+class Catalog:
+    """Reference data: municipalities, categories, organizations, routes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def municipalities(self) -> Sequence[Municipality]:
+        return (await self.s.scalars(select(Municipality).order_by(Municipality.id))).all()
+
+    async def municipality(self, mid: int) -> Municipality | None:
+        return await self.s.get(Municipality, mid)
+
+    async def municipality_by_name(self, name: str) -> Municipality | None:
+        return await self.s.scalar(
+            select(Municipality).where(func.lower(Municipality.name) == name.lower())
+        )
+
+    async def categories(self) -> Sequence[Category]:
+        return (await self.s.scalars(select(Category).order_by(Category.position, Category.id))).all()
+
+    async def category(self, cid: int) -> Category | None:
+        return await self.s.get(Category, cid)
+
+    async def category_by_name(self, name: str) -> Category | None:
+        return await self.s.scalar(select(Category).where(func.lower(Category.name) == name.lower()))
+
+    async def organizations(self) -> Sequence[Organization]:
+        return (await self.s.scalars(select(Organization).order_by(Organization.name))).all()
+
+    async def organization(self, oid: int) -> Organization | None:
+        return await self.s.get(Organization, oid)
+
+    async def organization_by_name(self, name: str) -> Organization | None:
+        return await self.s.scalar(select(Organization).where(Organization.name == name))
+
+    async def route(self, municipality_id: int, category_id: int) -> Organization | None:
+        return await self.s.scalar(
+            select(Organization)
+            .join(Route, Route.organization_id == Organization.id)
+            .where(Route.municipality_id == municipality_id, Route.category_id == category_id)
+        )
+
+    async def routes(self) -> Sequence[Route]:
+        return (await self.s.scalars(select(Route).order_by(Route.municipality_id, Route.category_id))).all()
+
+
+class Signals:
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.s = session
+        self.dialect = dialect
+
+    async def next_number(self, year: int) -> str:
+        """Allocate the next public number atomically (safe across instances)."""
+        ins = _insert(self.dialect)(SignalCounter).values(year=year, last=0)
+        await self.s.execute(ins.on_conflict_do_nothing(index_elements=["year"]))
+        last = await self.s.scalar(
+            update(SignalCounter)
+            .where(SignalCounter.year == year)
+            .values(last=SignalCounter.last + 1)
+            .returning(SignalCounter.last)
+        )
+        return f"{year}-{last:06d}"
+
+    async def get(self, signal_id: int, *, lock: bool = False) -> Signal | None:
+        stmt = select(Signal).where(Signal.id == signal_id)
+        if lock and self.dialect == "postgresql":
+            stmt = stmt.with_for_update(of=Signal)
+        return await self.s.scalar(stmt.execution_options(populate_existing=True))
+
+    async def by_number(self, number: str) -> Signal | None:
+        return await self.s.scalar(select(Signal).where(Signal.number == number))
+
+    async def by_author(self, user_id: int, limit: int = 20) -> Sequence[Signal]:
+        rows = await self.s.scalars(
+            select(Signal).where(Signal.author_id == user_id).order_by(Signal.created_at.desc()).limit(limit)
+        )
+        return rows.all()
+
+    async def count_by_author_since(self, user_id: int, since: datetime) -> int:
+        return int(
+            await self.s.scalar(
+                select(func.count(Signal.id)).where(Signal.author_id == user_id, Signal.created_at >= since)
+            )
+            or 0
+        )
+
+    async def with_status(self, status: str, limit: int = 50, offset: int = 0) -> Sequence[Signal]:
+        rows = await self.s.scalars(
+            select(Signal).where(Signal.status == status).order_by(Signal.created_at, Signal.id)
+            .limit(limit).offset(offset)
+        )
+        return rows.all()
+
+    async def count_status(self, status: str) -> int:
+        return int(await self.s.scalar(select(func.count(Signal.id)).where(Signal.status == status)) or 0)
+
+    async def listing(self, status: str | None = None, limit: int = 50) -> Sequence[Signal]:
+        stmt = select(Signal).order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(Signal.status == status)
+        return (await self.s.scalars(stmt)).all()
+
+    async def history(self, signal_id: int) -> Sequence[AuditEvent]:
+        rows = await self.s.scalars(
+            select(AuditEvent).where(AuditEvent.signal_id == signal_id).order_by(AuditEvent.id)
+        )
+        return rows.all()
+
+    def audit(self, action: str, *, signal_id: int | None, actor_id: int | None, **details: Any) -> None:
+        self.s.add(AuditEvent(signal_id=signal_id, actor_id=actor_id, action=action, details=details))
+
+
+class Outbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(
+        self,
+        dedupe_key: str,
+        *,
+        channel: str,
+        peer_id: int,
+        user_id: int | None,
+        payload: list[dict[str, Any]],
+        available_at: datetime | None = None,
+    ) -> bool:
+        """Queue a notification unless one with the same dedupe key exists; True when queued."""
+        exists = await self.s.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+        if exists is not None:
+            return False
+        self.s.add(
+            OutboxMessage(
+                dedupe_key=dedupe_key,
+                channel=channel,
+                peer_id=peer_id,
+                user_id=user_id,
+                payload=payload,
+                state="pending",
+                available_at=available_at or utcnow(),
+            )
+        )
+        await self.s.flush()
+        return True
+
+
+class DialogStates:
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.s = session
+        self.dialect = dialect
+
+    async def load(self, channel: str, peer_id: int, *, lock: bool = True) -> DialogState:
+        """Load (creating if absent) a person's dialog state; on PostgreSQL the row is locked so one
+        person's updates are handled strictly one after another, even across instances."""
+        ins = _insert(self.dialect)(DialogState).values(
+            channel=channel, peer_id=peer_id, step="idle", data={}, updated_at=utcnow()
+        )
+        await self.s.execute(ins.on_conflict_do_nothing(index_elements=["channel", "peer_id"]))
+        stmt = select(DialogState).where(DialogState.channel == channel, DialogState.peer_id == peer_id)
+        if lock and self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        state = await self.s.scalar(stmt.execution_options(populate_existing=True))
+        assert state is not None
+        return state

@@ -1,0 +1,410 @@
+"""Self-tests of FakeVK, driven through the REAL vk_api client (VkApi, VkBotLongPoll, VkUpload).
+
+vk_api is synchronous, so every call goes through ``asyncio.to_thread`` while the fake answers on
+the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+
+import jconfig
+import pytest
+import pytest_asyncio
+import requests
+import vk_api
+from vk_api.bot_longpoll import VkBotEventType, VkBotLongPoll
+from vk_api.exceptions import ApiError, ApiHttpError
+from vk_api.keyboard import VkKeyboard, VkKeyboardColor
+from vk_api.upload import VkUpload
+
+from .vk_server import FakeVK
+from .vk_transport import redirect_vk_api
+
+pytestmark = pytest.mark.asyncio
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # magic is all the fake checks
+
+
+@pytest_asyncio.fixture
+async def fake():
+    async with FakeVK(longpoll_max_wait=3.0) as f:
+        yield f
+
+
+def make_vk(fake: FakeVK, token: str | None = None) -> vk_api.VkApi:
+    # jconfig.MemoryConfig is vk_api's own dict-backed config (jconfig is a vk_api dependency):
+    # VkApi calls config(login, filename=...) and MemoryConfig.load ignores the filename.
+    vk = vk_api.VkApi(token=token or fake.token, api_version="5.199", config=jconfig.MemoryConfig)
+    vk.RPS_DELAY = 0  # vk_api sleeps 0.34 s between calls by default
+    redirect_vk_api(vk, fake.base_url)
+    return vk
+
+
+@pytest.fixture
+def vk(fake):
+    return make_vk(fake)
+
+
+async def call(vk: vk_api.VkApi, method: str, **values):
+    return await asyncio.to_thread(vk.method, method, values)
+
+
+async def api_error(vk, method: str, **values) -> ApiError:
+    with pytest.raises(ApiError) as info:
+        await call(vk, method, **values)
+    return info.value
+
+
+async def longpoll(vk, fake, wait: int = 2) -> VkBotLongPoll:
+    return await asyncio.to_thread(VkBotLongPoll, vk, fake.group_id, wait)
+
+
+async def check(lp: VkBotLongPoll):
+    return await asyncio.to_thread(lp.check)
+
+
+# ----------------------------------------------------------------------------- messages.send
+async def test_send_is_recorded(vk, fake):
+    kb = VkKeyboard(one_time=True)
+    kb.add_button("Да", VkKeyboardColor.POSITIVE, payload={"cmd": "yes"})
+    mid = await call(vk, "messages.send", peer_id=42, random_id=1, message="привет", keyboard=kb.get_keyboard())
+    assert isinstance(mid, int)
+    [msg] = fake.sent_messages(42)
+    assert msg["message_id"] == mid and msg["message"] == "привет" and msg["random_id"] == 1
+    assert msg["keyboard"]["buttons"][0][0]["action"]["label"] == "Да"
+    assert fake.delivered_count(42) == 1
+    assert fake.calls[-1][0] == "messages.send" and "access_token" not in fake.calls[-1][1]
+
+
+async def test_repeated_random_id_is_deduplicated(vk, fake):
+    first = await call(vk, "messages.send", peer_id=7, random_id=555, message="a")
+    again = await call(vk, "messages.send", peer_id=7, random_id=555, message="a")
+    other = await call(vk, "messages.send", peer_id=7, random_id=556, message="b")
+    assert first == again != other
+    assert fake.delivered_count(7) == 2 and [m["message"] for m in fake.sent_messages(7)] == ["a", "b"]
+
+
+async def test_send_through_vk_api_method_object(vk, fake):
+    api = vk.get_api()
+    mid = await asyncio.to_thread(api.messages.send, peer_id=3, random_id=9, message="x", attachment=["photo1_2"])
+    assert fake.sent_messages(3)[0]["message_id"] == mid
+    assert fake.sent_messages(3)[0]["attachment"] == "photo1_2"
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({"peer_id": 1, "message": "x"}, "random_id is a required parameter"),
+    ({"peer_id": 1, "random_id": 1, "message": "x", "reply_markup": "{}"}, "unknown parameter reply_markup"),
+    ({"peer_id": 1, "random_id": 1}, "message is empty"),
+    ({"random_id": 1, "message": "x"}, "peer_id"),
+    ({"peer_id": "abc", "random_id": 1, "message": "x"}, "peer_id is invalid"),
+    ({"peer_id": 1, "random_id": 1, "attachment": "photo_bad"}, "attachment is invalid"),
+    ({"peer_ids": ",".join(map(str, range(1, 102))), "random_id": 1, "message": "x"}, "peer_ids"),
+])
+async def test_send_param_errors(vk, fake, values, fragment):
+    err = await api_error(vk, "messages.send", **values)
+    assert err.code == 100 and fragment in err.error["error_msg"]
+    assert fake.rejected[-1][:2] == ("messages.send", 100)
+    assert {"key": "method", "value": "messages.send"} in err.error["request_params"]
+
+
+async def test_message_length_limit(vk, fake):
+    await call(vk, "messages.send", peer_id=1, random_id=1, message="я" * 4096)
+    err = await api_error(vk, "messages.send", peer_id=1, random_id=2, message="я" * 4097)
+    assert err.code == 914 and err.error["error_msg"] == "Message is too long"
+
+
+async def test_auth_and_unknown_method(fake):
+    assert (await api_error(make_vk(fake, token="wrong"), "users.get", user_ids=1)).code == 5
+    assert (await api_error(make_vk(fake), "messages.fly", peer_id=1)).code == 3
+
+
+async def test_send_to_many_peers(vk, fake):
+    fake.disallow_messages(2)
+    out = await call(vk, "messages.send", peer_ids="1,2", random_id=5, message="hi")
+    assert out[0]["peer_id"] == 1 and out[0]["message_id"] > 0
+    assert out[1]["error"]["code"] == 901 and fake.sent_messages(2) == []
+
+
+# ----------------------------------------------------------------------------- keyboards
+def _kb(rows, **extra) -> str:
+    return json.dumps({"buttons": rows, **extra})
+
+
+def _text(label="ok", payload=None):
+    action = {"type": "text", "label": label}
+    if payload is not None:
+        action["payload"] = payload
+    return {"action": action, "color": "primary"}
+
+
+LOCATION = {"action": {"type": "location"}}
+
+
+@pytest.mark.parametrize("keyboard", [
+    "not json",
+    json.dumps([[_text()]]),
+    _kb("nope"),
+    _kb([[_text("x" * 41)]]),
+    _kb([[_text(payload="{" * 10)]]),
+    _kb([[_text(payload=json.dumps({"a": "x" * 260}))]]),
+    _kb([[_text()] * 6]),
+    _kb([[_text()]] * 11),
+    _kb([[_text()] * 5] * 9),
+    _kb([[_text()] * 4] * 3, inline=True),
+    _kb([[_text()]] * 7, inline=True),
+    _kb([[LOCATION, _text()]]),
+    _kb([[_text()]], inline=True, one_time=True),
+    _kb([[{"action": {"type": "teleport", "label": "x"}}]]),
+    _kb([[{"action": {"type": "open_link", "label": "x"}}]]),
+    _kb([[{"action": {"type": "text", "label": "x"}, "color": "purple"}]]),
+])
+async def test_bad_keyboard_is_911(vk, fake, keyboard):
+    err = await api_error(vk, "messages.send", peer_id=1, random_id=1, message="x", keyboard=keyboard)
+    assert err.code == 911 and err.error["error_msg"].startswith("Keyboard format is invalid")
+    assert fake.sent_messages(1) == []
+
+
+async def test_good_keyboards_pass(vk, fake):
+    inline = VkKeyboard(inline=True)
+    inline.add_callback_button("Принять", VkKeyboardColor.POSITIVE, payload={"a": 1})
+    inline.add_openlink_button("Портал", "https://example.org")
+    standard = VkKeyboard()
+    standard.add_location_button()
+    standard.add_line()
+    for i in range(5):
+        standard.add_button(f"b{i}")
+    for i, kb in enumerate([inline.get_keyboard(), standard.get_keyboard(), VkKeyboard.get_empty_keyboard(),
+                            _kb([[_text()] * 5] * 8), _kb([[_text()] * 5, [_text()] * 5], inline=True)]):
+        await call(vk, "messages.send", peer_id=1, random_id=i + 1, message="x", keyboard=kb)
+    assert fake.delivered_count(1) == 5
+
+
+# ----------------------------------------------------------------------------- injected faults
+@pytest.mark.parametrize("code", [9, 10, 901, 902])
+async def test_injected_error_surfaces(vk, fake, code):
+    fake.fail_next("messages.send", code)
+    err = await api_error(vk, "messages.send", peer_id=1, random_id=1, message="x")
+    assert err.code == code
+    await call(vk, "messages.send", peer_id=1, random_id=1, message="x")  # one-shot
+    assert fake.delivered_count(1) == 1
+
+
+async def test_error_6_is_retried_by_vk_api_unless_handler_removed(vk, fake):
+    fake.fail_next("messages.send", 6)
+    assert await call(vk, "messages.send", peer_id=1, random_id=1, message="x") > 0  # vk_api slept 0.5 s
+    assert fake.count_error6 == 1 and fake.delivered_count(1) == 1
+    del vk.error_handlers[6]
+    fake.fail_next("messages.send", 6)
+    assert (await api_error(vk, "messages.send", peer_id=1, random_id=2, message="y")).code == 6
+    assert fake.count_error6 == 2
+
+
+async def test_rate_limit_answers_error_6():
+    async with FakeVK(rate_limit=3) as fake:
+        vk = make_vk(fake)
+        del vk.error_handlers[6]
+        codes = []
+        for i in range(5):
+            try:
+                await call(vk, "messages.send", peer_id=1, random_id=i, message="x")
+                codes.append(0)
+            except ApiError as e:
+                codes.append(e.code)
+        assert codes[:3] == [0, 0, 0] and 6 in codes[3:]
+        assert fake.count_error6 == codes.count(6)
+
+
+async def test_disallow_messages(vk, fake):
+    fake.disallow_messages(99)
+    err = await api_error(vk, "messages.send", peer_id=99, random_id=1, message="x")
+    assert err.code == 901 and "without permission" in err.error["error_msg"]
+    conv = await call(vk, "messages.getConversationsById", peer_ids="99,98")
+    assert [i["can_write"]["allowed"] for i in conv["items"]] == [False, True]
+
+
+async def test_http_500(vk, fake):
+    fake.http_error_next("messages.send", 500)
+    with pytest.raises(ApiHttpError) as info:
+        await call(vk, "messages.send", peer_id=1, random_id=1, message="x")
+    assert info.value.response.status_code == 500
+    assert fake.rejected[-1] == ("messages.send", 500, "HTTP 500")
+    await call(vk, "messages.send", peer_id=1, random_id=1, message="x")
+    assert fake.delivered_count(1) == 1
+
+
+# ----------------------------------------------------------------------------- edit / callbacks
+async def test_edit_and_event_answer(vk, fake):
+    mid = await call(vk, "messages.send", peer_id=5, random_id=1, message="old")
+    cmid = fake.sent_messages(5)[0]["conversation_message_id"]
+    assert await call(vk, "messages.edit", peer_id=5, conversation_message_id=cmid, message="new") == 1
+    assert await call(vk, "messages.edit", peer_id=5, message_id=mid, message="newer",
+                      keyboard=VkKeyboard.get_empty_keyboard()) == 1
+    assert fake.sent_messages(5)[0]["message"] == "newer" and len(fake.edits) == 2
+    assert (await api_error(vk, "messages.edit", peer_id=5, message="x")).code == 100
+
+    event = fake.user_presses(5, {"cmd": "accept"}, conversation_message_id=cmid)
+    event_id = event["object"]["event_id"]
+    snack = json.dumps({"type": "show_snackbar", "text": "Принято"})
+    assert await call(vk, "messages.sendMessageEventAnswer", event_id=event_id, user_id=5, peer_id=5,
+                      event_data=snack) == 1
+    assert fake.event_answers[-1]["event_data"]["text"] == "Принято"
+    err = await api_error(vk, "messages.sendMessageEventAnswer", event_id="nope", user_id=5, peer_id=5)
+    assert err.code == 100
+
+
+# ----------------------------------------------------------------------------- long poll
+async def test_longpoll_delivers_message_new_and_message_event(vk, fake):
+    lp = await longpoll(vk, fake)
+    geo = (61.67, 50.83)
+    photo = fake.photo_attachment(PNG)
+    sent = fake.user_message(10, "Яма на дороге", attachments=[photo], geo=geo, payload={"k": 1})
+    [event] = await check(lp)
+    assert event.type == VkBotEventType.MESSAGE_NEW
+    message = event.object.message
+    assert message["text"] == "Яма на дороге" and message["from_id"] == 10
+    assert message["geo"]["coordinates"] == {"latitude": 61.67, "longitude": 50.83}
+    assert json.loads(message["payload"]) == {"k": 1}
+    assert event.object.client_info["keyboard"] is True
+    assert message == sent["object"]["message"]
+    largest = message["attachments"][0]["photo"]["sizes"][-1]
+    body = await asyncio.to_thread(lambda: requests.get(largest["url"], timeout=5).content)
+    assert body == PNG and largest["width"] == 1280
+
+    fake.user_presses(10, {"cmd": "next"}, conversation_message_id=3)
+    [press] = await check(lp)
+    assert press.type == VkBotEventType.MESSAGE_EVENT
+    assert press.object.payload == {"cmd": "next"} and press.object.conversation_message_id == 3
+
+
+async def test_longpoll_waits_for_a_push(vk, fake):
+    lp = await longpoll(vk, fake, wait=3)
+    pending = asyncio.create_task(check(lp))
+    await fake.wait_for(lambda: fake.longpoll_waiting == 1)  # the a_check is held open now
+    fake.user_message(1, "late")
+    events = await asyncio.wait_for(pending, 5)
+    assert [e.object.message["text"] for e in events] == ["late"]
+
+
+async def test_longpoll_empty_answer_after_wait(vk, fake):
+    lp = await longpoll(vk, fake, wait=1)
+    before = lp.ts
+    assert await check(lp) == [] and lp.ts == before
+
+
+async def test_longpoll_failed_1_uses_new_ts(vk, fake):
+    lp = await longpoll(vk, fake)
+    fake.user_message(1, "lost")  # history "lost": failed 1 moves ts past it
+    fake.fail_longpoll(1)
+    assert await check(lp) == []
+    assert fake.longpoll_answers[-1]["failed"] == 1 and lp.ts == fake.longpoll_answers[-1]["ts"] == "2"
+    fake.user_message(1, "after")
+    assert [e.object.message["text"] for e in await check(lp)] == ["after"]
+
+
+async def test_longpoll_failed_2_renews_key_keeps_ts(vk, fake):
+    lp = await longpoll(vk, fake)
+    old_key, old_ts = lp.key, lp.ts
+    fake.user_message(1, "queued")
+    fake.fail_longpoll(2)
+    assert await check(lp) == []
+    assert lp.key != old_key and lp.ts == old_ts
+    assert [e.object.message["text"] for e in await check(lp)] == ["queued"]
+    lp.key = "stale"  # a wrong key is answered with failed 2 too
+    fake.user_message(1, "again")
+    assert await check(lp) == [] and fake.longpoll_answers[-1] == {"failed": 2}
+    assert [e.object.message["text"] for e in await check(lp)] == ["again"]
+
+
+async def test_longpoll_failed_3_renews_key_and_ts_without_losing_events(vk, fake):
+    lp = await longpoll(vk, fake)
+    fake.user_message(1, "one")
+    assert len(await check(lp)) == 1
+    old_key = lp.key
+    fake.user_message(1, "queued")
+    fake.fail_longpoll(3)
+    assert await check(lp) == []
+    assert lp.key != old_key
+    assert [e.object.message["text"] for e in await check(lp)] == ["queued"]
+
+
+async def test_failure_wakes_a_waiting_poll(vk, fake):
+    lp = await longpoll(vk, fake, wait=3)
+    pending = asyncio.create_task(check(lp))
+    await fake.wait_for(lambda: fake.longpoll_waiting == 1)
+    fake.fail_longpoll(2)
+    assert await asyncio.wait_for(pending, 2) == []
+
+
+async def test_restarted_client_resumes_from_saved_ts(vk, fake):
+    lp = await longpoll(vk, fake)
+    saved_ts = lp.ts
+    fake.user_message(1, "a")
+    assert len(await check(lp)) == 1
+    fake.user_message(1, "b")  # bot is down now
+    lp2 = await longpoll(vk, fake)
+    lp2.ts = saved_ts
+    assert [e.object.message["text"] for e in await check(lp2)] == ["a", "b"]
+
+
+async def test_attachment_builders_are_well_formed(fake):
+    doc = fake.doc_attachment(b"%PDF-1.4", "act.pdf", "pdf")
+    assert doc["doc"]["type"] == 1 and doc["doc"]["size"] == 8
+    assert (await asyncio.to_thread(lambda: requests.get(doc["doc"]["url"], timeout=5).content)) == b"%PDF-1.4"
+    kinds = [a["type"] for a in (fake.sticker_attachment(), fake.audio_message_attachment(),
+                                 fake.video_attachment(), fake.wall_attachment(),
+                                 fake.link_attachment("https://example.org"))]
+    assert kinds == ["sticker", "audio_message", "video", "wall", "link"]
+
+
+# ----------------------------------------------------------------------------- uploads
+async def test_photo_upload_flow(vk, fake):
+    [photo] = await asyncio.to_thread(VkUpload(vk).photo_messages, io.BytesIO(PNG), peer_id=42)
+    assert photo["owner_id"] == -fake.group_id and photo["access_key"] and photo["sizes"]
+    assert fake.upload_count == 1
+    attachment = f"photo{photo['owner_id']}_{photo['id']}_{photo['access_key']}"
+    await call(vk, "messages.send", peer_id=42, random_id=1, attachment=attachment)
+    assert fake.sent_messages(42)[0]["attachment"] == attachment
+    body = await asyncio.to_thread(lambda: requests.get(photo["sizes"][-1]["url"], timeout=5).content)
+    assert body == PNG
+
+
+async def test_photo_upload_bad_hash_and_non_image(vk, fake):
+    server = await call(vk, "photos.getMessagesUploadServer", peer_id=1)
+    post = lambda data: requests.post(server["upload_url"], files={"photo": ("a.png", data)}, timeout=5).json()  # noqa: E731
+    uploaded = await asyncio.to_thread(post, PNG)
+    err = await api_error(vk, "photos.saveMessagesPhoto", photo=uploaded["photo"], server=1, hash="bad")
+    assert err.code == 100 and "hash" in err.error["error_msg"]
+    not_image = await asyncio.to_thread(post, b"hello")
+    assert not_image["photo"] == "[]"
+    assert (await api_error(vk, "photos.saveMessagesPhoto", **not_image)).code == 100
+
+
+async def test_doc_upload_flow(vk, fake):
+    result = await asyncio.to_thread(VkUpload(vk).document, io.BytesIO(b"%PDF-1.4 x"), title="report.pdf",
+                                     message_peer_id=42)
+    assert result["type"] == "doc" and result["doc"]["title"] == "report.pdf" and result["doc"]["ext"] == "pdf"
+
+
+# ----------------------------------------------------------------------------- misc methods / waiting
+async def test_other_methods(vk, fake):
+    assert (await call(vk, "groups.getById", group_id=fake.group_id))["groups"][0]["id"] == fake.group_id
+    assert await call(vk, "groups.setLongPollSettings", group_id=1, enabled=1, message_new=1, api_version="5.199") == 1
+    assert (await call(vk, "groups.getCallbackConfirmationCode", group_id=1))["code"] == fake.confirmation_code
+    fake.users[5] = {"first_name": "Иван", "last_name": "Петров"}
+    [user] = await call(vk, "users.get", user_ids=5)
+    assert user["first_name"] == "Иван"
+
+
+async def test_wait_helpers(vk, fake):
+    async def later():
+        await call(vk, "messages.send", peer_id=8, random_id=1, message="x")
+        await call(vk, "messages.send", peer_id=8, random_id=2, message="y")
+    task = asyncio.create_task(later())
+    msgs = await fake.wait_messages(8, 2)
+    await task
+    assert [m["message"] for m in msgs] == ["x", "y"]
+    with pytest.raises(AssertionError, match="condition not met"):
+        await fake.wait_for(lambda: False, timeout=0.2)
