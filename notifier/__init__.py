@@ -1,0 +1,1 @@
+"""Outbox delivery workers, rate limiting, retries and scheduled jobs; defines the Sender protocol."""
