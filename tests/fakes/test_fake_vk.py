@@ -322,11 +322,13 @@ async def test_longpoll_failed_3_renews_key_and_ts_without_losing_events(vk, fak
     lp = await longpoll(vk, fake)
     fake.user_message(1, "one")
     assert len(await check(lp)) == 1
-    old_key = lp.key
+    old_key, servers = lp.key, len([c for c in fake.calls if c[0] == "groups.getLongPollServer"])
+    lp.ts = "1"  # a stale ts: had vk_api kept it, "one" would come again
     fake.user_message(1, "queued")
     fake.fail_longpoll(3)
     assert await check(lp) == []
-    assert lp.key != old_key
+    assert lp.key != old_key and lp.ts == "2"
+    assert len([c for c in fake.calls if c[0] == "groups.getLongPollServer"]) == servers + 1
     assert [e.object.message["text"] for e in await check(lp)] == ["queued"]
 
 

@@ -287,9 +287,9 @@ class FakeVK:
             same = False
         self._fire() if same else self._loop.call_soon_threadsafe(self._fire)
 
-    async def _wait_until(self, predicate: Callable[[], Any], timeout: float) -> bool:
+    async def _wait_until(self, predicate: Callable[[], Any], seconds: float) -> bool:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + seconds
         while not predicate():
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -301,12 +301,12 @@ class FakeVK:
                 pass
         return True
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until ``predicate()`` is truthy; re-checked after every request the fake handles."""
         if not await self._wait_until(predicate, timeout):
             raise AssertionError(f"condition not met within {timeout}s; {self.summary()}")
 
-    async def wait_messages(self, peer_id: int, n: int, timeout: float = 5.0) -> list[dict]:
+    async def wait_messages(self, peer_id: int, n: int, timeout: float = 5.0) -> list[dict]:  # noqa: ASYNC109
         """Wait until at least ``n`` messages went to ``peer_id``; returns ``sent_messages(peer_id)``."""
         await self.wait_for(lambda: len(self._messages.get(peer_id, [])) >= n, timeout)
         return self.sent_messages(peer_id)

@@ -1,0 +1,83 @@
+"""The `active-region` command: run the bot, manage the database, roles, organizations and routes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="active-region", description="Active Region bot: Telegram and VK intake "
+                                "for a regional citizen-feedback portal.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="start the configured channels and the notifier",
+                   description="Start Telegram and/or VK (whichever tokens are set) and the notifier.")
+
+    db = sub.add_parser("db", help="database: upgrade, seed, check").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply migrations up to the newest")
+    db.add_parser("seed", help="load region reference data (idempotent)")
+    db.add_parser("check", help="verify that models and migrations agree")
+
+    roles = sub.add_parser("roles", help="grant, revoke and list staff roles").add_subparsers(
+        dest="action", required=True)
+    for name in ("grant", "revoke"):
+        r = roles.add_parser(name, help=f"{name} a role",
+                             description="ROLE is executor, moderator or admin; WHO is channel:id, "
+                             "e.g. telegram:123456789 or vk:987654.")
+        r.add_argument("role", choices=["executor", "moderator", "admin"])
+        r.add_argument("who", help="channel:id, e.g. telegram:123456789")
+        r.add_argument("--org", help="organization name (executors belong to one or more)")
+    roles.add_parser("list", help="list people with staff roles")
+
+    orgs = sub.add_parser("orgs", help="answering organizations").add_subparsers(dest="action", required=True)
+    add = orgs.add_parser("add", help="add an organization")
+    add.add_argument("name")
+    orgs.add_parser("list", help="list organizations")
+
+    routes = sub.add_parser("routes", help="routing rules: municipality × category → organization")
+    rsub = routes.add_subparsers(dest="action", required=True)
+    rset = rsub.add_parser("set", help="route a municipality and category ('*' for all) to an organization")
+    rset.add_argument("municipality", help="municipality name or '*'")
+    rset.add_argument("category", help="category name or '*'")
+    rset.add_argument("organization")
+    rsub.add_parser("list", help="list routing rules")
+
+    signals = sub.add_parser("signals", help="look at signals").add_subparsers(dest="action", required=True)
+    sl = signals.add_parser("list", help="latest signals")
+    sl.add_argument("--status", choices=["new", "rejected", "in_progress", "answer_review", "answered", "closed"])
+    sl.add_argument("--limit", type=int, default=50)
+    ss = signals.add_parser("show", help="one signal with its history")
+    ss.add_argument("number", help="public number, e.g. 2026-000123")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"active-region: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot import commands
+
+    try:
+        return asyncio.run(commands.dispatch(settings, args))
+    except commands.UsageError as exc:
+        print(f"active-region: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

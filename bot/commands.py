@@ -1,0 +1,159 @@
+"""Implementations of the CLI commands (each opens what it needs and closes it)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from sqlalchemy import select
+
+from bot.bootstrap import build_services
+from bot.config import Settings
+from handlers import roles as role_cases
+from handlers.errors import DomainError
+from handlers.texts import STATUS
+from storage.migrate import check, upgrade
+from storage.models import Category, Municipality, Organization, Route, User, UserRole
+from storage.seed import seed_region
+
+
+class UsageError(Exception):
+    """A CLI request that cannot be carried out; printed as one line, exit code 2."""
+
+
+async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from bot.app import run
+
+        return await run(settings)
+    services = build_services(settings)
+    try:
+        if args.command == "db":
+            return await _db(settings, services, args.action)
+        await asyncio.to_thread(upgrade, settings.database_url)
+        handler = {"roles": _roles, "orgs": _orgs, "routes": _routes, "signals": _signals}[args.command]
+        return await handler(services, args)
+    except DomainError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await services.db.dispose()
+
+
+async def _db(settings: Settings, services, action: str) -> int:  # type: ignore[no-untyped-def]
+    if action == "upgrade":
+        await asyncio.to_thread(upgrade, settings.database_url)
+        print("database is at the newest schema")
+    elif action == "seed":
+        await asyncio.to_thread(upgrade, settings.database_url)
+        async with services.uow() as uow:
+            result = await seed_region(uow, services.region)
+        print(f"seeded {services.region.name}: {result.created} created, {result.updated} updated")
+    else:
+        diff = await asyncio.to_thread(check, settings.database_url)
+        if diff:
+            print(f"models and migrations differ: {diff}")
+            return 1
+        print("models and migrations agree")
+    return 0
+
+
+async def _roles(services, args) -> int:  # type: ignore[no-untyped-def]
+    async with services.uow() as uow:
+        if args.action == "list":
+            rows = await uow.session.execute(
+                select(User, UserRole.role).join(UserRole).order_by(User.channel, User.external_id))
+            for user, role in rows:
+                orgs = [o.name for o in await uow.catalog.organizations()
+                        if o.id in {m.organization_id for m in user.memberships}] if role == "executor" else []
+                extra = f"  ({'; '.join(orgs)})" if orgs else ""
+                print(f"{user.identity}\t{role}{extra}")
+            return 0
+        change = role_cases.grant if args.action == "grant" else role_cases.revoke
+        await change(uow, args.who, args.role, args.org)
+        await uow.commit()
+    print(f"{args.action}: {args.role} {args.who}" + (f" ({args.org})" if args.org else ""))
+    return 0
+
+
+async def _orgs(services, args) -> int:  # type: ignore[no-untyped-def]
+    async with services.uow() as uow:
+        if args.action == "add":
+            name = args.name.strip()
+            if not name:
+                raise UsageError("organization name is empty")
+            if await uow.catalog.organization_by_name(name) is None:
+                uow.session.add(Organization(name=name))
+                await uow.commit()
+                print(f"added: {name}")
+            else:
+                print(f"already exists: {name}")
+            return 0
+        for org in await uow.catalog.organizations():
+            print(f"{org.id}\t{org.name}")
+    return 0
+
+
+async def _routes(services, args) -> int:  # type: ignore[no-untyped-def]
+    async with services.uow() as uow:
+        if args.action == "list":
+            names_m = {m.id: m.name for m in await uow.catalog.municipalities()}
+            names_c = {c.id: c.name for c in await uow.catalog.categories()}
+            names_o = {o.id: o.name for o in await uow.catalog.organizations()}
+            for r in await uow.catalog.routes():
+                print(f"{names_m[r.municipality_id]}\t{names_c[r.category_id]}\t{names_o[r.organization_id]}")
+            return 0
+        org = await uow.catalog.organization_by_name(args.organization)
+        if org is None:
+            raise UsageError(f"no organization named {args.organization!r} (add it with `orgs add`)")
+        municipalities = await _pick(uow, Municipality, args.municipality)
+        categories = await _pick(uow, Category, args.category)
+        count = 0
+        for m in municipalities:
+            for c in categories:
+                route = await uow.session.get(Route, (m.id, c.id))
+                if route is None:
+                    uow.session.add(Route(municipality_id=m.id, category_id=c.id, organization_id=org.id))
+                else:
+                    route.organization_id = org.id
+                count += 1
+        await uow.commit()
+    print(f"routed {count} municipality × category pairs to {org.name}")
+    return 0
+
+
+async def _pick(uow, model, name: str):  # type: ignore[no-untyped-def]
+    if name == "*":
+        return list(await uow.session.scalars(select(model).order_by(model.id)))
+    rows = [r for r in await uow.session.scalars(select(model)) if r.name.casefold() == name.casefold()]
+    if not rows:
+        known = ", ".join(r.name for r in await uow.session.scalars(select(model).order_by(model.id)))
+        raise UsageError(f"unknown {model.__tablename__[:-1]} {name!r}; known: {known}")
+    return rows
+
+
+async def _signals(services, args) -> int:  # type: ignore[no-untyped-def]
+    from handlers.usecases import moment
+
+    async with services.uow() as uow:
+        if args.action == "list":
+            rows = await uow.signals.listing(args.status, args.limit)
+            if not rows:
+                print("no signals")
+            for s in rows:
+                print(f"{s.number}\t{moment(s.created_at, services)}\t{s.status}\t{s.municipality.name}\t"
+                      f"{s.category.name}\t{s.description[:60]!r}")
+            return 0
+        signal = await uow.signals.by_number(args.number)
+        if signal is None:
+            raise UsageError(f"no signal {args.number}")
+        print(f"№{signal.number}  {STATUS[signal.status]} ({signal.status})")
+        print(f"{signal.municipality.name} · {signal.category.name} · via {signal.source_channel}")
+        print(f"filed {moment(signal.created_at, services)}; due {moment(signal.due_on, services)}")
+        if signal.address or signal.latitude is not None:
+            print(f"place: {signal.address or f'{signal.latitude:.5f}, {signal.longitude:.5f}'}")
+        print(f"photos: {len(signal.photos)}\n\n{signal.description}\n\nhistory:")
+        for event in await uow.signals.history(signal.id):
+            print(f"  {moment(event.created_at, services)}  {event.action}  {event.details}")
+    return 0
+
+

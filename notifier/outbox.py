@@ -1,0 +1,163 @@
+"""Outbox rows as a work queue: claim due rows, then mark them sent, retried, failed or undeliverable."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from handlers.context import Services
+from handlers.types import Say
+from storage.models import OutboxMessage, User
+
+ACTIVE = ("pending", "sending")
+Row = OutboxMessage
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row this worker holds until `claimed_until`; (id, attempts) is the claim token."""
+
+    id: int
+    channel: str
+    peer_id: int
+    user_id: int | None
+    payload: list[dict[str, Any]]
+    attempts: int
+    claimed_until: datetime
+
+    def replies(self) -> list[Say]:
+        return [Say.from_dict(raw) for raw in self.payload]
+
+
+def backoff(attempts: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with "equal jitter": half the step fixed, half random."""
+    step = min(cap, base * 2 ** max(0, attempts - 1))
+    return step / 2 + rng() * step / 2
+
+
+async def claim(services: Services, channel: str, *, limit: int, lease: float,
+                now: datetime | None = None) -> list[Claimed]:
+    """Take up to `limit` due rows, at most one per chat (the oldest unfinished), in one short transaction.
+
+    A row is due when pending and available, or when 'sending' past its lease (its worker died). A row
+    waits while an older row to the same chat is unfinished, so every chat gets its messages in id order
+    even with several workers (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer, one statement).
+    """
+    now = now or services.now()
+    o, p = aliased(Row, name="o"), aliased(Row, name="p")
+    due = or_(and_(o.state == "pending", o.available_at <= now),
+              and_(o.state == "sending", o.claimed_until < now))
+    older = exists().where(p.channel == o.channel, p.peer_id == o.peer_id, p.id < o.id, p.state.in_(ACTIVE))
+    pick = select(o.id).where(o.channel == channel, due, ~older).order_by(o.id).limit(limit)
+    if not services.db.is_sqlite:
+        pick = pick.with_for_update(skip_locked=True, of=o)
+    until = now + timedelta(seconds=lease)
+    stmt = (update(Row).where(Row.id.in_(pick.scalar_subquery()))
+            .values(state="sending", claimed_until=until, attempts=Row.attempts + 1)
+            .returning(Row.id, Row.channel, Row.peer_id, Row.user_id, Row.payload, Row.attempts)
+            .execution_options(synchronize_session=False))
+    async with services.uow() as uow:
+        rows = (await uow.session.execute(stmt)).all()
+        await uow.commit()
+    return sorted((Claimed(*row, claimed_until=until) for row in rows), key=lambda c: c.id)
+
+
+async def _finish(services: Services, row: Claimed, **values: Any) -> bool:
+    """Update a row we still hold (same claim token); False when the claim was lost."""
+    async with services.uow() as uow:
+        result = await uow.session.execute(
+            update(Row).where(Row.id == row.id, Row.state == "sending", Row.attempts == row.attempts)
+            .values(claimed_until=None, **values))
+        await uow.commit()
+    return result.rowcount == 1
+
+
+async def mark_sent(services: Services, row: Claimed, now: datetime | None = None) -> bool:
+    return await _finish(services, row, state="sent", sent_at=now or services.now(), last_error=None)
+
+
+async def retry_later(services: Services, row: Claimed, *, delay: float, error: str,
+                      count_attempt: bool = True, now: datetime | None = None) -> bool:
+    """Back to pending after `delay` seconds; a platform's "slow down" (count_attempt=False) is free."""
+    now = now or services.now()
+    values: dict[str, Any] = {"state": "pending", "available_at": now + timedelta(seconds=delay),
+                              "last_error": error[:500]}
+    if not count_attempt:
+        values["attempts"] = row.attempts - 1
+    return await _finish(services, row, **values)
+
+
+async def mark_failed(services: Services, row: Claimed, error: str) -> bool:
+    return await _finish(services, row, state="failed", last_error=error[:500])
+
+
+async def mark_undeliverable(services: Services, row: Claimed, error: str,
+                             now: datetime | None = None) -> bool:
+    """The person blocked the bot: this row and their queued ones stop; the user is marked unreachable."""
+    now = now or services.now()
+    async with services.uow() as uow:
+        s = uow.session
+        result = await s.execute(
+            update(Row).where(Row.id == row.id, Row.state == "sending", Row.attempts == row.attempts)
+            .values(state="undeliverable", claimed_until=None, last_error=error[:500]))
+        if result.rowcount == 1:
+            await s.execute(update(Row).where(Row.channel == row.channel, Row.peer_id == row.peer_id,
+                                              Row.state == "pending", Row.id > row.id)
+                            .values(state="undeliverable", last_error=f"peer unreachable (row {row.id})"))
+            if row.user_id is not None:
+                await s.execute(update(User).where(User.id == row.user_id).values(unreachable_at=now))
+        await uow.commit()
+    return result.rowcount == 1
+
+
+async def next_due(services: Services, channel: str) -> datetime | None:
+    """When the earliest pending row becomes available or a claimed row's lease runs out."""
+    async with services.uow() as uow:
+        pending = await uow.session.scalar(
+            select(func.min(Row.available_at)).where(Row.channel == channel, Row.state == "pending"))
+        leased = await uow.session.scalar(
+            select(func.min(Row.claimed_until)).where(Row.channel == channel, Row.state == "sending"))
+        await uow.commit()
+    found = [t for t in (pending, leased) if t is not None]
+    return min(found) if found else None
+
+
+async def list_rows(services: Services, state: str = "failed", *, channel: str | None = None,
+                    limit: int = 100) -> list[OutboxMessage]:
+    """Rows in `state`, newest first (for `outbox list --failed`)."""
+    stmt = select(Row).where(Row.state == state).order_by(Row.id.desc()).limit(limit)
+    if channel:
+        stmt = stmt.where(Row.channel == channel)
+    async with services.uow() as uow:
+        rows = list(await uow.session.scalars(stmt))
+        await uow.commit()
+    return rows
+
+
+async def retry(services: Services, ids: Sequence[int] | None = None) -> int:
+    """Queue failed rows again with fresh attempts: the given ids (failed or undeliverable) or all failed."""
+    if ids is not None and not ids:
+        return 0
+    where = Row.state == "failed" if ids is None else and_(Row.id.in_(list(ids)),
+                                                           Row.state.in_(("failed", "undeliverable")))
+    async with services.uow() as uow:
+        result = await uow.session.execute(
+            update(Row).where(where).values(state="pending", attempts=0, available_at=services.now(),
+                                            claimed_until=None))
+        await uow.commit()
+        uow.after_commit(services.wake_outbox)
+    return result.rowcount
+
+
+async def counts(services: Services) -> dict[str, int]:
+    """Rows per state (for /healthz and /metrics)."""
+    async with services.uow() as uow:
+        rows = (await uow.session.execute(select(Row.state, func.count(Row.id)).group_by(Row.state))).all()
+        await uow.commit()
+    return {state: n for state, n in rows}

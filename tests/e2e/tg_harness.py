@@ -1,0 +1,131 @@
+"""Drive the real Telegram channel (aiogram over HTTP) against FakeTelegram, as a resident would."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from bot.telegram.channel import TelegramChannel, make_bot
+from handlers.conversation import Conversation
+from tests.fakes.telegram_server import FakeTelegram
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+class Progress:
+    """Wakes waiters whenever the channel finishes handling an input."""
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        self.channel = channel
+        self.event = asyncio.Event()
+        channel.listeners.append(self.event.set)
+
+    async def until(self, predicate, timeout: float = 10.0, what: str = "") -> None:
+        async def loop():
+            while not predicate():
+                self.event.clear()
+                await self.event.wait()
+
+        try:
+            await asyncio.wait_for(loop(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"timed out waiting for {what or predicate}") from None
+
+
+class TgResident:
+    """One person chatting with the bot through the fake server."""
+
+    def __init__(self, fake: FakeTelegram, progress: Progress, user_id: int, name: str = "Иван") -> None:
+        self.fake = fake
+        self.progress = progress
+        self.user_id = user_id
+        self.name = name
+        self.seen = 0
+
+    @property
+    def messages(self) -> list[dict]:
+        return self.fake.sent_messages(self.user_id)
+
+    def new_messages(self) -> list[dict]:
+        fresh = self.messages[self.seen:]
+        self.seen = len(self.messages)
+        return fresh
+
+
+    async def _after(self, push, count: int = 1) -> list[dict]:
+        target = self.progress.channel.handled[self.user_id] + count
+        push()
+        await self.progress.until(lambda: self.progress.channel.handled[self.user_id] >= target,
+                                  what=f"user {self.user_id} input handled")
+        return self.new_messages()
+
+    async def say(self, text: str) -> list[dict]:
+        return await self._after(lambda: self.fake.user_text(self.user_id, text, self.name))
+
+    async def photo(self, data: bytes, group: str | None = None) -> list[dict]:
+        return await self._after(lambda: self.fake.user_photo(self.user_id, data, media_group_id=group))
+
+    async def album(self, blobs: list[bytes], group: str = "album-1") -> list[dict]:
+        def push():
+            for blob in blobs:
+                self.fake.user_photo(self.user_id, blob, media_group_id=group)
+        return await self._after(push)
+
+    async def document(self, data: bytes, name: str, mime: str) -> list[dict]:
+        return await self._after(lambda: self.fake.user_document(self.user_id, data, name, mime))
+
+    async def location(self, lat: float, lon: float) -> list[dict]:
+        return await self._after(lambda: self.fake.user_location(self.user_id, lat, lon))
+
+    async def send_kind(self, kind: str) -> list[dict]:
+        pushers = {"sticker": self.fake.user_sticker, "voice": self.fake.user_voice, "video": self.fake.user_video,
+                   "contact": lambda uid: self.fake.user_contact(uid, "+79990000000")}
+        return await self._after(lambda: pushers[kind](self.user_id))
+
+    def _buttons(self):
+        for msg in reversed(self.messages):
+            markup = msg.get("reply_markup") or {}
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    yield msg["message_id"], button["text"], button["callback_data"]
+            for row in markup.get("keyboard", []):
+                for button in row:
+                    text = button["text"] if isinstance(button, dict) else button
+                    yield msg["message_id"], text, None
+
+    def find_button(self, label_start: str) -> tuple[int, str, str | None]:
+        for message_id, text, data in self._buttons():
+            if text.startswith(label_start):
+                return message_id, text, data
+        raise AssertionError(f"no button {label_start!r}; last: {self.messages[-1:]}")
+
+    async def press(self, label_start: str) -> list[dict]:
+        message_id, text, data = self.find_button(label_start)
+        if data is None:  # a reply-keyboard button sends its label as text
+            return await self.say(text)
+        return await self.press_data(message_id, data)
+
+    async def press_data(self, message_id: int, data: str, check: bool = True) -> list[dict]:
+        return await self._after(lambda: self.fake.user_callback(self.user_id, message_id, data, check=check))
+
+    def last_text(self) -> str:
+        texts = [m.get("text") or m.get("caption") or "" for m in self.messages]
+        return texts[-1] if texts else ""
+
+
+@asynccontextmanager
+async def telegram_bot(services, *, album_wait: float = 0.3, fake: FakeTelegram | None = None):
+    """A running TelegramChannel (long polling) against a fake Bot API server."""
+    own = fake is None
+    fake = fake or FakeTelegram(token=TOKEN)
+    if own:
+        await fake.start()
+    bot = make_bot(TOKEN, fake.base_url)
+    channel = TelegramChannel(bot, services, Conversation(services), album_wait=album_wait)
+    await channel.start()
+    try:
+        yield fake, channel, Progress(channel)
+    finally:
+        await channel.stop()
+        if own:
+            await fake.stop()
