@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from contextlib import asynccontextmanager
+from html import unescape
 
 from bot.telegram.channel import TelegramChannel, make_bot
 from handlers.conversation import Conversation
 from tests.fakes.telegram_server import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
+
+
+def displayed(html_text: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
 class Progress:
@@ -108,9 +114,17 @@ class TgResident:
     async def press_data(self, message_id: int, data: str, check: bool = True) -> list[dict]:
         return await self._after(lambda: self.fake.user_callback(self.user_id, message_id, data, check=check))
 
+    def texts(self) -> list[str]:
+        """What the person sees in each bot message: HTML parsed, tags dropped, entities unescaped."""
+        return [m.get("plain") or displayed(m.get("text") or m.get("caption") or "") for m in self.messages]
+
     def last_text(self) -> str:
-        texts = [m.get("text") or m.get("caption") or "" for m in self.messages]
+        texts = self.texts()
         return texts[-1] if texts else ""
+
+    def photos_received(self) -> int:
+        """Photos the bot sent to this person (sendPhoto and sendMediaGroup items)."""
+        return sum(1 for m in self.messages if m.get("photo"))
 
 
 @asynccontextmanager
