@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from handlers import intake, resident, texts  # noqa: F401  (registers steps and commands)
+from handlers import rating  # noqa: F401
 from handlers.context import Services
 from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn
 from handlers.errors import DomainError, Forbidden

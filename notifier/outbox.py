@@ -29,6 +29,7 @@ class Claimed:
     user_id: int | None
     payload: list[dict[str, Any]]
     attempts: int
+    created_at: datetime
     claimed_until: datetime
 
     def replies(self) -> list[Say]:
@@ -60,7 +61,8 @@ async def claim(services: Services, channel: str, *, limit: int, lease: float,
     until = now + timedelta(seconds=lease)
     stmt = (update(Row).where(Row.id.in_(pick.scalar_subquery()))
             .values(state="sending", claimed_until=until, attempts=Row.attempts + 1)
-            .returning(Row.id, Row.channel, Row.peer_id, Row.user_id, Row.payload, Row.attempts)
+            .returning(Row.id, Row.channel, Row.peer_id, Row.user_id, Row.payload, Row.attempts,
+                       Row.created_at)
             .execution_options(synchronize_session=False))
     async with services.uow() as uow:
         rows = (await uow.session.execute(stmt)).all()

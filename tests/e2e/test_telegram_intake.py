@@ -16,7 +16,7 @@ async def start_and_consent(r: TgResident) -> None:
 
 async def test_happy_path_one_photo(services):
     async with telegram_bot(services) as (fake, channel, progress):
-        r = TgResident(fake, progress, 1001)
+        r = TgResident(fake, type('E', (), {'progress': progress})(), 1001)
         await start_and_consent(r)
         await r.say("/new")
         await r.press("Сыктывкар")

@@ -41,9 +41,10 @@ class Progress:
 class TgResident:
     """One person chatting with the bot through the fake server."""
 
-    def __init__(self, fake: FakeTelegram, progress: Progress, user_id: int, name: str = "Иван") -> None:
+    def __init__(self, fake: FakeTelegram, env, user_id: int, name: str = "Иван") -> None:
+        """`env` has a `progress` attribute (replaced when the bot restarts)."""
         self.fake = fake
-        self.progress = progress
+        self.env = env
         self.user_id = user_id
         self.name = name
         self.seen = 0
@@ -59,10 +60,11 @@ class TgResident:
 
 
     async def _after(self, push, count: int = 1) -> list[dict]:
-        target = self.progress.channel.handled[self.user_id] + count
+        progress = self.env.progress
+        target = progress.channel.handled[self.user_id] + count
         push()
-        await self.progress.until(lambda: self.progress.channel.handled[self.user_id] >= target,
-                                  what=f"user {self.user_id} input handled")
+        await progress.until(lambda: progress.channel.handled[self.user_id] >= target,
+                             what=f"user {self.user_id} input handled")
         return self.new_messages()
 
     async def say(self, text: str) -> list[dict]:
@@ -134,12 +136,18 @@ async def telegram_bot(services, *, album_wait: float = 0.3, fake: FakeTelegram 
     fake = fake or FakeTelegram(token=TOKEN)
     if own:
         await fake.start()
-    bot = make_bot(TOKEN, fake.base_url)
-    channel = TelegramChannel(bot, services, Conversation(services), album_wait=album_wait)
-    await channel.start()
+    channel, progress = await start_telegram(services, fake, album_wait=album_wait)
     try:
-        yield fake, channel, Progress(channel)
+        yield fake, channel, progress
     finally:
         await channel.stop()
         if own:
             await fake.stop()
+
+
+async def start_telegram(services, fake: FakeTelegram, *, album_wait: float = 0.3):
+    """A new bot process as far as the dialog is concerned: new Bot, Dispatcher and Conversation."""
+    bot = make_bot(TOKEN, fake.base_url)
+    channel = TelegramChannel(bot, services, Conversation(services), album_wait=album_wait)
+    await channel.start()
+    return channel, Progress(channel)

@@ -1,0 +1,119 @@
+"""The resident rates a published answer: 👍 closes the signal, 👎 (optional comment) sends it back to work."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers import lifecycle, texts
+from handlers.context import Services
+from handlers.dialog import Turn, action, step
+from handlers.errors import Forbidden, NotFound
+from handlers.types import Button, Input, Press, Say, Text
+from storage.models import Answer, Rating, Signal, Subscription, User
+from storage.uow import UnitOfWork
+
+COMMENT_MAX = 1000
+ALREADY_RATED = "Вы уже оценили этот ответ — спасибо!"
+OUTDATED = "Этот ответ уже неактуален: по обращению №{number} опубликован новый ответ или оно пересматривается."
+THANKS_UP = "Спасибо за оценку! Обращение №{number} закрыто. Если проблема появится снова — /new."
+THANKS_UP_LATE = "Спасибо за оценку! Ваше мнение учтено."
+ASK_COMMENT = ("Жаль, что ответ по обращению №{number} вас не устроил. Напишите, что не так, — "
+               "комментарий увидит модератор (до {max} символов). Или нажмите «Пропустить».")
+HINT_COMMENT = "Пожалуйста, напишите комментарий текстом или нажмите «Пропустить»."
+THANKS_DOWN = ("Спасибо, ваша оценка учтена. Обращение №{number} возвращено на повторное рассмотрение — "
+               "новый ответ придёт сюда.")
+THANKS_DOWN_LATE = "Спасибо, ваша оценка учтена и передана модератору."
+FOR_MODERATORS = "👎 Житель не согласен с ответом по обращению <b>№{number}</b>.{reopened}{comment}"
+REOPENED = " Обращение возвращено на повторное рассмотрение."
+COMMENT = "\n\nКомментарий: {text}"
+
+
+async def _target(turn: Turn, answer_id: int) -> tuple[Answer, Signal] | None:
+    """The answer and its signal (locked) when the presser may rate it; None (after saying why) if not."""
+    answer = await turn.uow.session.get(Answer, answer_id)
+    signal = await turn.uow.signals.get(answer.signal_id, lock=True) if answer else None
+    if answer is None or signal is None:
+        raise NotFound()
+    if signal.author_id != turn.user.id and await turn.uow.session.get(
+            Subscription, (signal.id, turn.user.id)) is None:
+        raise Forbidden()
+    latest = await turn.uow.session.scalar(
+        select(Answer.id).where(Answer.signal_id == signal.id, Answer.review_status == "published")
+        .order_by(Answer.version.desc()).limit(1))
+    if latest != answer.id or answer.review_status != "published":
+        turn.say(OUTDATED.format(number=signal.number))
+        return None
+    rated = await turn.uow.session.scalar(
+        select(Rating.id).where(Rating.answer_id == answer.id, Rating.user_id == turn.user.id))
+    if rated is not None:
+        turn.say(ALREADY_RATED)
+        return None
+    return answer, signal
+
+
+async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: Answer, signal: Signal,
+                      value: int, comment: str | None = None) -> bool:
+    """Store the rating; close (👍) or reopen (👎) an answered signal; tell moderators about a 👎.
+    True when the signal's status changed."""
+    now = services.now()
+    uow.session.add(Rating(signal_id=signal.id, answer_id=answer.id, user_id=user.id, value=value,
+                           comment=comment, created_at=now))
+    changed = signal.status == lifecycle.ANSWERED
+    if changed:
+        change = lifecycle.apply(signal, "close" if value > 0 else "reopen", now=now)
+        uow.signals.audit(change.action, signal_id=signal.id, actor_id=user.id, rating=value,
+                          answer_id=answer.id, reopen_count=signal.reopen_count)
+    else:
+        uow.signals.audit("rated", signal_id=signal.id, actor_id=user.id, rating=value, answer_id=answer.id)
+    if value < 0:
+        note = Say(FOR_MODERATORS.format(number=signal.number, reopened=REOPENED if changed else "",
+                                         comment=COMMENT.format(text=texts.esc(comment)) if comment else ""))
+        for mod in await uow.users.with_role("moderator"):
+            await uow.outbox.add(f"rated_down:{answer.id}:{user.id}:{mod.id}", channel=mod.channel,
+                                 peer_id=mod.external_id, user_id=mod.id, payload=[note.to_dict()])
+        uow.after_commit(services.wake_outbox)
+    await uow.session.flush()
+    return changed
+
+
+@action("rate")
+async def rate(turn: Turn, args: list[str]) -> None:
+    if len(args) != 2 or args[0] not in ("up", "down") or not args[1].isdigit():
+        raise NotFound()
+    found = await _target(turn, int(args[1]))
+    if found is None:
+        return
+    answer, signal = found
+    if args[0] == "up":
+        changed = await rate_answer(turn.services, turn.uow, turn.user, answer, signal, +1)
+        turn.say(THANKS_UP.format(number=signal.number) if changed else THANKS_UP_LATE)
+        return
+    await turn.goto("rating.comment", rating_answer=answer.id, rating_number=signal.number)
+
+
+async def ask_comment(turn: Turn) -> None:
+    turn.say(ASK_COMMENT.format(number=turn.data.get("rating_number", "?"), max=COMMENT_MAX),
+             ((Button(texts.SKIP, "skip"),), (Button(texts.CANCEL, "cancel"),)))
+
+
+@step("rating.comment", prompt=ask_comment)
+async def on_comment(turn: Turn, inp: Input) -> None:
+    if isinstance(inp, Press) and inp.payload == "skip":
+        comment = None
+    elif isinstance(inp, Text) and inp.text.strip() and not inp.text.startswith("/"):
+        comment = inp.text.strip()[:COMMENT_MAX]
+    else:
+        turn.say(HINT_COMMENT)
+        await ask_comment(turn)
+        return
+    answer_id = int(turn.data.get("rating_answer", 0))
+    last = turn.data.get("last_number")
+    turn.reset()
+    if last:
+        turn.set(last_number=last)
+    found = await _target(turn, answer_id)
+    if found is None:
+        return
+    answer, signal = found
+    changed = await rate_answer(turn.services, turn.uow, turn.user, answer, signal, -1, comment)
+    turn.say(THANKS_DOWN.format(number=signal.number) if changed else THANKS_DOWN_LATE)

@@ -1,0 +1,175 @@
+"""Scheduled jobs: due-date reminders, the overdue list, auto-closing unrated answers, the daily digest.
+
+Every job reads the time from services.now() and is idempotent: its notifications carry dedupe keys
+(per signal and due date, or per day), so running it twice, or on two instances, changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from handlers import lifecycle
+from handlers.context import Services
+from handlers.texts import esc
+from handlers.types import Say
+from handlers.workdays import add_workdays, is_workday, workdays_between
+from storage.models import Signal, User
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+OPEN = ("in_progress", "answer_review")
+LIST_MAX = 20
+
+REMINDER = ("⏰ Напоминание: срок ответа по обращению <b>№{number}</b> — <b>{due}</b> "
+            "(осталось рабочих дней: {left}).\n{municipality} · {category}")
+OVERDUE_TITLE = "⚠️ <b>Просроченные обращения: {count}</b>"
+OVERDUE_LINE = "№{number} · {organization} · срок {due} (просрочка {late} раб. дн.)"
+MORE = "…и ещё {count}"
+AUTO_CLOSED = ("Обращение <b>№{number}</b> закрыто: ответ не был оценён за {days} дн. "
+               "Если проблема осталась — сообщите о ней снова: /new.")
+DIGEST = ("📊 <b>Сводка за {period}</b>\n"
+          "Новых обращений: {new}\nПринято в работу: {accepted}\nОпубликовано ответов: {answered}\n"
+          "Просрочено сейчас: {overdue}\nМедианное время ответа (от принятия до публикации): {median}")
+
+
+def local_today(services: Services) -> date:
+    return services.now().astimezone(services.config.tz).date()
+
+
+def _day(d: date) -> str:
+    return d.strftime("%d.%m.%Y")
+
+
+async def _notify(services: Services, uow: UnitOfWork, key: str, user: User, text: str) -> bool:
+    payload = [Say(text).to_dict()]
+    return await uow.outbox.add(key, channel=user.channel, peer_id=user.external_id, user_id=user.id,
+                                payload=payload)
+
+
+async def remind_due(services: Services, *, workdays_before: int = 2) -> int:
+    """Remind executors `workdays_before` working days before a signal is due (later if we missed it).
+
+    Keyed by the due date, so an extension that moved the date brings a new reminder at the new date
+    and never one for the old date."""
+    today = local_today(services)
+    if not is_workday(today):
+        return 0
+    horizon = add_workdays(today, workdays_before)
+    queued = 0
+    async with services.uow() as uow:
+        signals = await uow.session.scalars(select(Signal).where(
+            Signal.status == "in_progress", Signal.organization_id.is_not(None),
+            Signal.due_on > today, Signal.due_on <= horizon).order_by(Signal.id))
+        for s in signals.all():
+            text = REMINDER.format(number=s.number, due=_day(s.due_on), left=workdays_between(today, s.due_on),
+                                   municipality=esc(s.municipality.name), category=esc(s.category.name))
+            for ex in await uow.users.members_of(s.organization_id):
+                queued += await _notify(services, uow, f"reminder:{s.id}:{s.due_on}:{ex.id}", ex, text)
+        await uow.commit()
+        uow.after_commit(services.wake_outbox)
+    return queued
+
+
+async def _overdue(uow: UnitOfWork, today: date) -> list[Signal]:
+    rows = await uow.session.scalars(select(Signal).where(Signal.status.in_(OPEN), Signal.due_on < today)
+                                     .order_by(Signal.due_on, Signal.id))
+    return list(rows.all())
+
+
+async def overdue_list(services: Services) -> int:
+    """Each working morning: moderators get the list of signals past their due date (if any)."""
+    today = local_today(services)
+    if not is_workday(today):
+        return 0
+    queued = 0
+    async with services.uow() as uow:
+        overdue = await _overdue(uow, today)
+        if overdue:
+            lines = [OVERDUE_TITLE.format(count=len(overdue))]
+            lines += [OVERDUE_LINE.format(number=s.number, due=_day(s.due_on),
+                                          organization=esc(s.organization.name if s.organization else "—"),
+                                          late=workdays_between(s.due_on, today)) for s in overdue[:LIST_MAX]]
+            if len(overdue) > LIST_MAX:
+                lines.append(MORE.format(count=len(overdue) - LIST_MAX))
+            for mod in await uow.users.with_role("moderator"):
+                queued += await _notify(services, uow, f"overdue:{today}:{mod.id}", mod, "\n".join(lines))
+        await uow.commit()
+        uow.after_commit(services.wake_outbox)
+    return queued
+
+
+async def auto_close(services: Services, *, after_days: int) -> int:
+    """Close answered signals whose answer got no rating within `after_days` days (one transaction each)."""
+    now = services.now()
+    cutoff = now - timedelta(days=after_days)
+    async with services.uow() as uow:
+        ids = list(await uow.session.scalars(select(Signal.id).where(
+            Signal.status == "answered", Signal.answered_at <= cutoff).order_by(Signal.id)))
+        await uow.commit()
+    closed = 0
+    for signal_id in ids:
+        try:
+            async with services.uow() as uow:
+                s = await uow.signals.get(signal_id, lock=True)
+                if s is None or s.status != "answered" or s.answered_at is None or s.answered_at > cutoff:
+                    continue
+                change = lifecycle.apply(s, "close", now=now)
+                uow.signals.audit(change.action, signal_id=s.id, actor_id=None, auto=True, after_days=after_days)
+                author = await uow.users.by_id(s.author_id) if s.author_id else None
+                if author is not None:
+                    await _notify(services, uow, f"auto_closed:{s.id}:{author.id}", author,
+                                  AUTO_CLOSED.format(number=s.number, days=after_days))
+                await uow.commit()
+                uow.after_commit(services.wake_outbox)
+                closed += 1
+        except StaleDataError:
+            log.info("signal %d changed while auto-closing; skipped", signal_id)
+    return closed
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(int(seconds), 86400)
+    return f"{days} дн. {rest // 3600} ч" if days else f"{rest // 3600} ч {rest % 3600 // 60} мин"
+
+
+async def digest(services: Services) -> int:
+    """Each working morning: what happened since the previous working day began, for moderators."""
+    today = local_today(services)
+    if not is_workday(today):
+        return 0
+    start_day = today - timedelta(days=1)
+    while not is_workday(start_day):
+        start_day -= timedelta(days=1)
+    tz = services.config.tz
+    start, end = (datetime.combine(d, time(), tz) for d in (start_day, today))
+    period = _day(start_day) if start_day == today - timedelta(days=1) else \
+        f"{_day(start_day)} — {_day(today - timedelta(days=1))}"
+
+    def count(column):  # type: ignore[no-untyped-def]
+        return select(func.count(Signal.id)).where(column >= start, column < end)
+
+    async with services.uow() as uow:
+        s = uow.session
+        new, accepted = await s.scalar(count(Signal.created_at)), await s.scalar(count(Signal.accepted_at))
+        pairs = (await s.execute(select(Signal.accepted_at, Signal.answered_at).where(
+            Signal.answered_at >= start, Signal.answered_at < end))).all()
+        spans = [(b - a).total_seconds() for a, b in pairs if a is not None]
+        text = DIGEST.format(period=period, new=new, accepted=accepted, answered=len(pairs),
+                             overdue=len(await _overdue(uow, today)),
+                             median=_duration(statistics.median(spans)) if spans else "—")
+        queued = 0
+        for mod in await uow.users.with_role("moderator"):
+            queued += await _notify(services, uow, f"digest:{today}:{mod.id}", mod, text)
+        await uow.commit()
+        uow.after_commit(services.wake_outbox)
+    return queued
+
+
+async def outbox_sweep(services: Services) -> None:
+    """Fallback wake-up for the delivery workers (rows whose retry time came, lost notifications)."""
+    services.wake_outbox()
