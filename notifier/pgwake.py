@@ -127,8 +127,10 @@ class Leadership(_Dedicated):
             await super().start()
 
     async def connected(self, conn: asyncpg.Connection) -> None:
-        while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key):
-            await asyncio.sleep(self.retry)
+        while True:
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key):
+                break
+            await asyncio.sleep(self.retry)  # poll: another instance leads until its session ends
         self._set(True)
         log.info("this instance is now the scheduler leader")
 

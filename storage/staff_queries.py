@@ -18,11 +18,12 @@ from storage.models import (
 )
 
 
-async def pending_answers(s: AsyncSession, limit: int = 50, offset: int = 0) -> Sequence[Answer]:
-    """Answers awaiting review, oldest first."""
-    rows = await s.scalars(select(Answer).where(Answer.review_status == "pending")
-                           .order_by(Answer.created_at, Answer.id).limit(limit).offset(offset))
-    return rows.all()
+async def pending_answers(s: AsyncSession, limit: int = 60) -> list[tuple[Answer, Signal]]:
+    """Answers awaiting review with their signals, oldest first."""
+    rows = await s.execute(select(Answer, Signal).join(Signal, Signal.id == Answer.signal_id)
+                           .where(Answer.review_status == "pending").order_by(Answer.created_at, Answer.id)
+                           .limit(limit))
+    return [(a, sig) for a, sig in rows.unique()]
 
 
 async def count_pending_answers(s: AsyncSession) -> int:
@@ -47,10 +48,16 @@ async def open_answers(s: AsyncSession, signal_id: int) -> Sequence[Answer]:
     return rows.all()
 
 
-async def pending_extensions(s: AsyncSession, limit: int = 50) -> Sequence[ExtensionRequest]:
-    rows = await s.scalars(select(ExtensionRequest).where(ExtensionRequest.status == "pending")
+async def pending_extensions(s: AsyncSession, limit: int = 60) -> list[tuple[ExtensionRequest, Signal]]:
+    rows = await s.execute(select(ExtensionRequest, Signal).join(Signal, Signal.id == ExtensionRequest.signal_id)
+                           .where(ExtensionRequest.status == "pending")
                            .order_by(ExtensionRequest.created_at, ExtensionRequest.id).limit(limit))
-    return rows.all()
+    return [(r, sig) for r, sig in rows.unique()]
+
+
+async def count_pending_extensions(s: AsyncSession) -> int:
+    return int(await s.scalar(select(func.count(ExtensionRequest.id))
+                              .where(ExtensionRequest.status == "pending")) or 0)
 
 
 async def pending_extension_for(s: AsyncSession, signal_id: int) -> ExtensionRequest | None:

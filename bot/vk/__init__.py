@@ -1,0 +1,1 @@
+"""VK channel on vk_api: Bots Long Poll events → neutral inputs, neutral replies → messages.send."""

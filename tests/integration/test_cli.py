@@ -1,0 +1,67 @@
+"""Every CLI command, against a fresh SQLite file and a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def cli(url: str, *args: str, tmp_path=None) -> subprocess.CompletedProcess[str]:
+    env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin", "MEDIA_DIR": str(tmp_path or "/tmp") + "/media",
+           "HOME": str(tmp_path or "/tmp")}
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=120)
+
+
+def test_help_everywhere():
+    for args in ([], ["run"], ["db"], ["db", "seed"], ["roles"], ["roles", "grant"], ["orgs"], ["routes", "set"],
+                 ["signals", "list"], ["signals", "show"]):
+        res = subprocess.run([sys.executable, "-m", "bot", *args, "--help"], capture_output=True, text=True)
+        assert res.returncode == 0 and "usage: active-region" in res.stdout, (args, res.stderr)
+
+
+async def test_commands_end_to_end(db_url, tmp_path):
+    def ok(*args):
+        res = cli(db_url, *args, tmp_path=tmp_path)
+        assert res.returncode == 0, (args, res.stdout, res.stderr)
+        return res.stdout
+
+    org = "Администрация МО ГО «Сыктывкар»"
+    assert "created" in ok("db", "seed")
+    assert "0 created, 0 updated" in ok("db", "seed")
+    assert "agree" in ok("db", "check")
+    assert "added" in ok("orgs", "add", org)
+    assert org in ok("orgs", "list")
+    assert "10 municipality × category" in ok("routes", "set", "Сыктывкар", "*", org)
+    assert "Сыктывкар\tДороги\t" + org in ok("routes", "list")
+    ok("roles", "grant", "moderator", "telegram:123456789")
+    ok("roles", "grant", "executor", "vk:987654", "--org", org)
+    listing = ok("roles", "list")
+    assert "telegram:123456789\tmoderator" in listing and f"vk:987654\texecutor  ({org})" in listing
+    ok("roles", "revoke", "moderator", "telegram:123456789")
+    assert "telegram:123456789" not in ok("roles", "list")
+    assert "no signals" in ok("signals", "list")
+    bad = cli(db_url, "roles", "grant", "executor", "vk:1", tmp_path=tmp_path)
+    assert bad.returncode == 2 and "organization" in bad.stderr
+    bad = cli(db_url, "roles", "grant", "moderator", "whatsapp:1", tmp_path=tmp_path)
+    assert bad.returncode == 2 and "telegram:<id>" in bad.stderr
+    bad = cli(db_url, "signals", "show", "2026-000001", tmp_path=tmp_path)
+    assert bad.returncode == 2 and "no signal" in bad.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_signals_show_prints_history(services, tmp_path, db_url):
+    from handlers.conversation import Conversation
+    from handlers.types import Command, Peer, Press, Text
+
+    conv = Conversation(services)
+    peer = Peer("telegram", 77, "Ольга")
+    for inp in (Command("start"), Press("consent"), Command("new"), Press("m:1"), Press("c:1"),
+                Text("Нет освещения во дворе дома 3"), Press("skip"), Text("ул. Мира, 3"), Press("send")):
+        await conv.handle(peer, inp)
+    listing = cli(db_url, "signals", "list", tmp_path=tmp_path).stdout
+    number = listing.split("\t")[0]
+    shown = cli(db_url, "signals", "show", number, tmp_path=tmp_path)
+    assert shown.returncode == 0 and "filed" in shown.stdout and "Нет освещения" in shown.stdout
