@@ -34,6 +34,12 @@ async def run(settings: Settings) -> int:
 
         bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
         channels.append(TelegramChannel(bot, services, conversation))
+    if settings.vk_group_token and settings.vk_group_id:
+        from bot.vk.channel import VkChannel
+        from bot.vk.client import VkClient
+
+        client = VkClient(settings.vk_group_token.get_secret_value(), settings.vk_api_url, settings.vk_rps)
+        channels.append(VkChannel(client, services, conversation, settings.vk_group_id))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -9,8 +9,16 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from handlers import intake, resident, texts  # noqa: F401  (registers steps and commands)
-from handlers import rating  # noqa: F401
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from handlers import (  # noqa: F401  (registers steps and commands)  # noqa: F401  (staff dialogs)
+    executor,
+    intake,
+    moderation,
+    rating,  # noqa: F401
+    resident,
+    texts,
+)
 from handlers.context import Services
 from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn
 from handlers.errors import DomainError, Forbidden
@@ -20,6 +28,7 @@ from handlers.types import Command, Input, Outcome, Peer, Photos, Press, Say, Te
 log = logging.getLogger(__name__)
 
 ALWAYS_ALLOWED = {"start", "help", "forget", "cancel"}
+DB_ATTEMPTS = 5
 
 
 class PeerLocks:
@@ -75,11 +84,19 @@ class Conversation:
                 return Outcome([Say(texts.TOO_FAST)])
             if isinstance(inp, Photos):
                 inp = await self._prefetch(peer, inp)
-            try:
-                return await self._turn(peer, inp)
-            except Exception:
-                log.exception("failed to handle %s input on %s", type(inp).__name__, peer.channel)
-                return Outcome([Say(texts.INTERNAL_ERROR)])
+            for attempt in range(1, DB_ATTEMPTS + 1):
+                try:
+                    return await self._turn(peer, inp)
+                except (OperationalError, InterfaceError, DBAPIError) as exc:
+                    # a database restart or a lock timeout: the transaction rolled back, so retry cleanly
+                    log.warning("database error on attempt %d/%d: %s", attempt, DB_ATTEMPTS, type(exc).__name__)
+                    if attempt == DB_ATTEMPTS:
+                        break
+                    await asyncio.sleep(0.25 * 2 ** (attempt - 1))
+                except Exception:
+                    log.exception("failed to handle %s input on %s", type(inp).__name__, peer.channel)
+                    break
+            return Outcome([Say(texts.INTERNAL_ERROR)])
 
     async def _prefetch(self, peer: Peer, inp: Photos):  # type: ignore[no-untyped-def]
         """Download photos outside the transaction, and only when a step is waiting for them."""

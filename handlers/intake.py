@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers import menus, texts
-from handlers.dialog import Turn, command, action, step
+from handlers.dialog import Turn, action, command, step
 from handlers.errors import RateLimited
 from handlers.types import Button, Input, Location, Press, StoredPhotos, Text
 from handlers.usecases import Draft, moment, submit_signal

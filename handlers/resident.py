@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from handlers import texts
-from handlers.dialog import Turn, command, action
+from handlers.dialog import Turn, action, command
 from handlers.errors import NotFound
 from handlers.types import Button, Input, Press
 from handlers.usecases import forget_person, moment
 from storage.models import Answer
-from sqlalchemy import select
 
 
 async def ask_consent(turn: Turn, *, reminder: bool = False) -> None:

@@ -50,7 +50,7 @@ def _member(user: User, organization_id: int | None) -> None:
         raise Forbidden(st.OTHER_ORG)
 
 
-async def _who(uow: UnitOfWork, signal_id: int, actions: Iterable[str]) -> str | None:
+async def who_handled(uow: UnitOfWork, signal_id: int, actions: Iterable[str]) -> str | None:
     user = await q.last_actor(uow.session, signal_id, actions)
     return q.display(user) if user else None
 
@@ -63,7 +63,7 @@ async def guarded(uow: UnitOfWork, signal_id: int, actions: Iterable[str]) -> As
             yield
             await uow.session.flush()
     except StaleDataError:
-        raise AlreadyHandled(await _who(uow, signal_id, actions)) from None
+        raise AlreadyHandled(await who_handled(uow, signal_id, actions)) from None
 
 
 async def _locked(uow: UnitOfWork, signal_id: int) -> Signal:
@@ -82,7 +82,7 @@ async def _move(services: Services, uow: UnitOfWork, signal: Signal, action: str
     try:
         lifecycle.apply(signal, action, now=_now(services), **kw)  # type: ignore[arg-type]
     except IllegalTransition:
-        raise AlreadyHandled(await _who(uow, signal.id, actions)) from None
+        raise AlreadyHandled(await who_handled(uow, signal.id, actions)) from None
 
 
 async def _notify(uow: UnitOfWork, key: str, user: User, *says: Say) -> bool:
@@ -168,7 +168,7 @@ async def edit(services: Services, uow: UnitOfWork, moderator: User, signal_id: 
     async with guarded(uow, signal_id, MODERATION):
         signal = await _locked(uow, signal_id)
         if signal.status != lifecycle.NEW:
-            raise AlreadyHandled(await _who(uow, signal.id, MODERATION))
+            raise AlreadyHandled(await who_handled(uow, signal.id, MODERATION))
         if category_id is not None:
             if await uow.catalog.category(category_id) is None:
                 raise NotFound()
@@ -284,8 +284,9 @@ def resident_answer(services: Services, number: str, organization: str, answer: 
     return Say(text, rate, tuple(p.photo_id for p in answer.photos))
 
 
-async def publish_answer(services: Services, uow: UnitOfWork, moderator: User, answer_id: int) -> int:
-    """answer_review → answered; every subscriber gets the answer. Returns how many were told."""
+async def publish_answer(services: Services, uow: UnitOfWork, moderator: User,
+                         answer_id: int) -> tuple[Signal, int]:
+    """answer_review → answered; every subscriber gets the answer. Returns the signal and how many were told."""
     _require(moderator, "moderator")
     signal_id = await _signal_of(uow, answer_id)
     async with guarded(uow, signal_id, REVIEW):
@@ -300,7 +301,7 @@ async def publish_answer(services: Services, uow: UnitOfWork, moderator: User, a
         for person in people:
             await _notify(uow, f"answer_published:{answer.id}:{person.id}", person, message)
     uow.after_commit(services.wake_outbox)
-    return len(people)
+    return signal, len(people)
 
 
 # ----- extensions -----

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from functools import lru_cache
-
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import holidays
 

@@ -121,6 +121,7 @@ class Leadership(_Dedicated):
         super().__init__(services, "scheduler-leader", retry)
         self.key, self.on_change = key, on_change
         self.is_leader = services.db.is_sqlite  # SQLite: the single instance leads
+        self.tries = 0
 
     async def start(self) -> None:
         if not self.services.db.is_sqlite:
@@ -128,6 +129,7 @@ class Leadership(_Dedicated):
 
     async def connected(self, conn: asyncpg.Connection) -> None:
         while True:
+            self.tries += 1
             if await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key):
                 break
             await asyncio.sleep(self.retry)  # poll: another instance leads until its session ends

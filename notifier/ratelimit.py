@@ -16,7 +16,8 @@ class ChannelLimits:
     rate: float
     per_chat: float | None = None
     burst: int = 1
-    headroom: float = 0.97
+    headroom: float = 0.98
+    chat_headroom: float = 0.95  # a chat gets few messages: spacing them safely costs nothing
 
     @classmethod
     def telegram(cls, rate: float = 30.0, per_chat: float | None = 1.0, **kw: float) -> ChannelLimits:
@@ -29,24 +30,39 @@ class ChannelLimits:
 
 
 class Pace:
-    """GCRA token bucket: `reserve` books the next free slot and says how long to wait for it, so
-    concurrent callers queue in order instead of racing."""
+    """GCRA token bucket. `take` books slots one caller at a time (FIFO) from the time a slot is actually
+    granted, so a stalled event loop never releases a bunch of sends at once."""
 
-    def __init__(self, rate: float, burst: int = 1) -> None:
+    def __init__(self, rate: float, burst: int = 1, clock: Callable[[], float] = time.monotonic,
+                 slack: float = 0.0) -> None:
         self.interval = 1.0 / rate
         self.tolerance = (max(1, burst) - 1) * self.interval
+        self.slack = slack  # a late wake-up up to this much is caught up on instead of lost
         self.tat = 0.0  # theoretical arrival time of the next request
+        self.clock = clock
+        self._lock = asyncio.Lock()
 
     def delay(self, now: float) -> float:
         return max(0.0, self.tat - self.tolerance - now)
 
-    def reserve(self, now: float, cost: float = 1) -> float:
-        wait = self.delay(now)
-        self.tat = max(self.tat, now) + cost * self.interval
-        return wait
+    def book(self, cost: float = 1) -> None:
+        self.tat = max(self.tat, self.clock() - self.slack) + cost * self.interval
 
     def pause(self, now: float, seconds: float) -> None:
         self.tat = max(self.tat, now + seconds + self.tolerance)
+
+    async def ready(self) -> None:
+        """Wait until a request may go (re-checked after waking: a penalty may have come meanwhile)."""
+        while True:
+            wait = self.delay(self.clock())
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    async def take(self, cost: float = 1) -> None:
+        async with self._lock:
+            await self.ready()
+            self.book(cost)
 
 
 class Limiter:
@@ -55,22 +71,21 @@ class Limiter:
     def __init__(self, limits: ChannelLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self.clock = clock
-        self.total = Pace(limits.rate * limits.headroom, limits.burst)
+        rate = limits.rate * limits.headroom
+        self.total = Pace(rate, limits.burst, clock, slack=min(0.25 / rate, 0.02))
         self._chats: dict[int, Pace] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
         self._pruned = clock()
 
     async def acquire(self, peer_id: int, cost: float = 1) -> None:
         """Wait until `cost` requests to `peer_id` may go out now."""
         if self.limits.per_chat is None:
-            await self._sleep(self.total.reserve(self.clock(), cost))
+            await self.total.take(cost)
             return
-        lock = self._locks.setdefault(peer_id, asyncio.Lock())
-        async with lock:
-            chat = self._chat(peer_id)
-            await self._sleep(chat.delay(self.clock()))
-            await self._sleep(self.total.reserve(self.clock(), cost))
-            chat.reserve(self.clock(), cost)
+        chat = self._chat(peer_id)
+        async with chat._lock:
+            await chat.ready()
+            await self.total.take(cost)
+            chat.book(cost)
         self._prune()
 
     def penalize(self, peer_id: int | None, seconds: float) -> None:
@@ -84,7 +99,8 @@ class Limiter:
     def _chat(self, peer_id: int) -> Pace:
         pace = self._chats.get(peer_id)
         if pace is None:
-            pace = self._chats[peer_id] = Pace(self.limits.per_chat * self.limits.headroom)  # type: ignore[operator]
+            rate = self.limits.per_chat * self.limits.chat_headroom  # type: ignore[operator]
+            pace = self._chats[peer_id] = Pace(rate, 1, self.clock)
         return pace
 
     def _prune(self) -> None:
@@ -93,13 +109,5 @@ class Limiter:
         if now - self._pruned < 30:
             return
         self._pruned = now
-        for peer in [p for p, pace in self._chats.items() if pace.tat < now]:
-            lock = self._locks.get(peer)
-            if lock is None or not lock.locked():
-                self._chats.pop(peer, None)
-                self._locks.pop(peer, None)
-
-    @staticmethod
-    async def _sleep(seconds: float) -> None:
-        if seconds > 0:
-            await asyncio.sleep(seconds)
+        for peer in [p for p, pace in self._chats.items() if pace.tat < now and not pace._lock.locked()]:
+            self._chats.pop(peer, None)

@@ -135,7 +135,7 @@ class DeliveryWorker:
 
     async def _send(self, row: Claimed, replies: list[Say]) -> None:
         try:
-            await self.sender.send(row.peer_id, replies, key=f"outbox:{row.id}")
+            await self.sender.send(row.peer_id, replies, key=str(row.id))
         except RetryAfter as exc:
             self.stats["retry_after"] += 1
             self.limiter.penalize(row.peer_id, exc.seconds)

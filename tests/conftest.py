@@ -23,21 +23,26 @@ def _pg_required() -> bool:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url():
+def pg_server():
+    """The throw-away PostgreSQL cluster (None when TEST_POSTGRES_URL points at an existing server)."""
+    if os.environ.get("TEST_POSTGRES_URL"):
+        yield None
+        return
+    try:
+        server = TempPostgres()
+        server.url = server.start()
+    except PostgresUnavailable as exc:
+        if _pg_required():
+            pytest.fail(f"PostgreSQL is required in CI but could not start: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(pg_server):
     """URL of a PostgreSQL server for the session; in CI failing to get one fails the run."""
-    url = os.environ.get("TEST_POSTGRES_URL")
-    server = None
-    if not url:
-        try:
-            server = TempPostgres()
-            url = server.start()
-        except PostgresUnavailable as exc:
-            if _pg_required():
-                pytest.fail(f"PostgreSQL is required in CI but could not start: {exc}", pytrace=False)
-            pytest.skip(f"PostgreSQL unavailable: {exc}")
-    yield url
-    if server is not None:
-        server.stop()
+    return pg_server.url if pg_server is not None else os.environ["TEST_POSTGRES_URL"]
 
 
 @pytest.fixture(scope="session")

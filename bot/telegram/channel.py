@@ -106,8 +106,9 @@ class TelegramChannel:
         if self._polling is not None:
             try:
                 await self.dispatcher.stop_polling()
-            except RuntimeError:
-                log.debug("polling was not running")
+            except RuntimeError:  # polling has not started yet: cancel the task that would start it
+                self._polling.cancel()
             await asyncio.gather(self._polling, return_exceptions=True)
+            self._polling = None
         await self.albums.drain()
         await self.bot.session.close()

@@ -63,14 +63,15 @@ class LongPoll:
                 delay = min(delay * 2, self.max_backoff)
                 continue
             delay = self.backoff
-            if (events or poll.ts != self.saved_ts) and not self._hand_over([e.raw for e in events], poll.ts):
+            ts = str(poll.ts)
+            if (events or ts != self.saved_ts) and not self._hand_over([e.raw for e in events], ts):
                 return
 
     def _hand_over(self, raws: list[dict], ts: str) -> bool:
         """Run the batch's hand-over on the loop and wait for it; False when stopping."""
         assert self._loop is not None
         try:
-            future: Future[bool] = asyncio.run_coroutine_threadsafe(self._take(raws, str(ts)), self._loop)
+            future: Future[bool] = asyncio.run_coroutine_threadsafe(self._take(raws, ts), self._loop)
         except RuntimeError:  # the loop is closed
             return False
         while not self._stopping.is_set() or not self._loop.is_closed():

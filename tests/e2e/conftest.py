@@ -7,9 +7,18 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.tg_harness import TgResident, start_telegram, telegram_bot
+from tests.e2e.tg_harness import TOKEN as TG_TOKEN
+from tests.e2e.tg_harness import TgResident, start_telegram
+from tests.e2e.vk_harness import GROUP_ID as VK_GROUP_ID
+from tests.e2e.vk_harness import TOKEN as VK_TOKEN
+from tests.e2e.vk_harness import VkResident, start_vk
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.vk_server import FakeVK
 
-CHANNELS = ["telegram"]
+CHANNELS = ["telegram", "vk"]
+FAKES = {"telegram": lambda: FakeTelegram(token=TG_TOKEN), "vk": lambda: FakeVK(token=VK_TOKEN, group_id=VK_GROUP_ID)}
+STARTERS = {"telegram": start_telegram, "vk": start_vk}
+RESIDENTS = {"telegram": TgResident, "vk": VkResident}
 
 
 @dataclass
@@ -18,31 +27,26 @@ class BotEnv:
     fake: Any
     channel: Any
     progress: Any
-    restart_fn: Any = None
-
-    async def restart(self) -> None:
-        """Stop the running bot and start a new one on the same database and fake server."""
-        self.channel, self.progress = await self.restart_fn()
+    services: Any
 
     def resident(self, user_id: int, name: str = "Иван"):
-        if self.channel_name == "telegram":
-            return TgResident(self.fake, self, user_id, name)
-        raise ValueError(self.channel_name)
+        return RESIDENTS[self.channel_name](self.fake, self, user_id, name)
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same fake server and database."""
+        await self.channel.stop()
+        self.channel, self.progress = await STARTERS[self.channel_name](self.services, self.fake)
 
 
 @pytest.fixture(params=CHANNELS)
 async def env(request, services):
     """A running bot on one channel against its fake platform server, on a seeded database."""
-    if request.param == "telegram":
-        async with telegram_bot(services) as (fake, channel, progress):
-            env = BotEnv("telegram", fake, channel, progress)
-
-            async def restart():
-                await env.channel.stop()
-                new_channel, new_progress = await start_telegram(services, fake)
-                return new_channel, new_progress
-
-            env.restart_fn = restart
-            yield env
-            if env.channel is not channel:
-                await env.channel.stop()
+    fake = FAKES[request.param]()
+    await fake.start()
+    channel, progress = await STARTERS[request.param](services, fake)
+    bot_env = BotEnv(request.param, fake, channel, progress, services)
+    try:
+        yield bot_env
+    finally:
+        await bot_env.channel.stop()
+        await fake.stop()
