@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -24,6 +24,7 @@ from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn
 from handlers.errors import DomainError, Forbidden
 from handlers.photos import ingest
 from handlers.types import Command, Input, Outcome, Peer, Photos, Press, Say, Text, Unsupported
+from storage import inbox
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +78,19 @@ class Conversation:
         self.locks = PeerLocks()
         self.flood = FloodGate(services.config.max_messages_per_minute)
 
-    async def handle(self, peer: Peer, inp: Input) -> Outcome:
+    async def handle(self, peer: Peer, inp: Input, inbox_ids: Sequence[int] = ()) -> Outcome:
+        """Handle one input; with `inbox_ids` the stored updates are marked handled in the same
+        transaction, and an input whose updates were already handled (a redelivery) does nothing."""
         key = (peer.channel, peer.peer_id)
         async with self.locks.hold(key):
             if not self.flood.allow(key):
+                await self._mark_only(inbox_ids)
                 return Outcome([Say(texts.TOO_FAST)])
             if isinstance(inp, Photos):
                 inp = await self._prefetch(peer, inp)
             for attempt in range(1, DB_ATTEMPTS + 1):
                 try:
-                    return await self._turn(peer, inp)
+                    return await self._turn(peer, inp, inbox_ids)
                 except (OperationalError, InterfaceError, DBAPIError) as exc:
                     # a database restart or a lock timeout: the transaction rolled back, so retry cleanly
                     log.warning("database error on attempt %d/%d: %s", attempt, DB_ATTEMPTS, type(exc).__name__)
@@ -96,7 +100,22 @@ class Conversation:
                 except Exception:
                     log.exception("failed to handle %s input on %s", type(inp).__name__, peer.channel)
                     break
+            await self._mark_only(inbox_ids)  # the person was told to try again; do not loop on it
             return Outcome([Say(texts.INTERNAL_ERROR)])
+
+    async def mark_handled(self, inbox_ids: Sequence[int]) -> None:
+        """Mark stored updates handled without a dialog turn (updates the bot ignores)."""
+        await self._mark_only(inbox_ids)
+
+    async def _mark_only(self, inbox_ids: Sequence[int]) -> None:
+        if not inbox_ids:
+            return
+        try:
+            async with self.services.uow() as uow:
+                await inbox.mark_handled(uow.session, inbox_ids)
+                await uow.commit()
+        except DBAPIError as exc:
+            log.warning("could not mark inbox rows handled: %s", type(exc).__name__)
 
     async def _prefetch(self, peer: Peer, inp: Photos):  # type: ignore[no-untyped-def]
         """Download photos outside the transaction, and only when a step is waiting for them."""
@@ -110,10 +129,12 @@ class Conversation:
             return Unsupported("photo_unexpected")
         return await ingest(self.services, inp.refs)
 
-    async def _turn(self, peer: Peer, inp: Input) -> Outcome:
+    async def _turn(self, peer: Peer, inp: Input, inbox_ids: Sequence[int]) -> Outcome:
         async with self.services.uow() as uow:
-            user = await uow.users.get_or_create(peer.channel, peer.peer_id)
             state = await uow.dialogs.load(peer.channel, peer.peer_id)
+            if inbox_ids and await inbox.mark_handled(uow.session, inbox_ids) == 0:
+                return Outcome(duplicate=True)
+            user = await uow.users.get_or_create(peer.channel, peer.peer_id)
             turn = Turn(self.services, uow, peer, user, state)
             await dispatch(turn, inp)
             remember_menu(turn)

@@ -1,25 +1,28 @@
-"""The Telegram channel: aiogram Dispatcher wiring, long polling, replies to the dialog's outcomes."""
+"""The Telegram channel: updates are stored in the inbox first, then handled in order per chat."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
-from aiogram.types import BotCommand, CallbackQuery, Message
+from aiogram.types import BotCommand, CallbackQuery, Update
 
-from bot.telegram.albums import AlbumCollector
+from bot.inbox import InboxProcessor
 from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.inputs import callback_input, message_input, peer_of
+from bot.telegram.polling import Poller
 from bot.telegram.render import TelegramRenderer
-from handlers.conversation import Conversation
 from handlers.context import Services
-from handlers.types import Input, Peer, Photos, Say
+from handlers.conversation import Conversation
+from handlers.types import Input, Peer, Photos, PhotoRef, Say
+from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
 
@@ -39,76 +42,111 @@ def make_bot(token: str, api_url: str) -> Bot:
     return Bot(token=token, session=session)
 
 
+def peer_of_update(raw: dict[str, Any]) -> int | None:
+    """The private chat an update belongs to, or None for anything the bot does not handle."""
+    if "message" in raw:
+        chat = raw["message"].get("chat", {})
+        return chat.get("id") if chat.get("type") == "private" else None
+    if "callback_query" in raw:
+        query = raw["callback_query"]
+        chat = (query.get("message") or {}).get("chat") or {}
+        return chat.get("id") or query.get("from", {}).get("id")
+    return None
+
+
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, bot: Bot, services: Services, conversation: Conversation, *, album_wait: float = 0.8):
+    def __init__(self, bot: Bot, services: Services, conversation: Conversation, *, album_wait: float = 0.8,
+                 poll: bool = True) -> None:
         self.bot = bot
         self.services = services
         self.conversation = conversation
         self.renderer = TelegramRenderer(bot, services)
-        self.albums = AlbumCollector(self._handle, quiet=album_wait)
-        self.dispatcher = Dispatcher()
-        self.dispatcher.include_router(self._router())
+        self.album_wait = album_wait
+        self.inbox = InboxProcessor(services, self.name, self._handle_rows)
+        self.poller = Poller(bot, self.ingest, ALLOWED_UPDATES) if poll else None
         services.fetchers[self.name] = TelegramFetcher(bot)
-        self._polling: asyncio.Task[None] | None = None
         self.handled: Counter[int] = Counter()  # inputs fully handled (replies sent), per chat
         self.listeners: list[Callable[[], None]] = []
 
-    def _router(self) -> Router:
-        router = Router(name="telegram")
-        router.message.filter(F.chat.type == "private")
-        router.message.register(self.on_message)
-        router.callback_query.register(self.on_callback)
-        return router
+    async def ingest(self, updates: list[dict[str, Any]]) -> None:
+        """Store raw updates (the caller acknowledges them only after this returns), then handle them."""
+        items = []
+        for raw in updates:
+            peer = peer_of_update(raw)
+            items.append((str(raw["update_id"]), peer if peer is not None else 0, raw))
+        await self.inbox.store(items)
+        for _, peer, _ in items:
+            self.inbox.submit(peer)
 
-    async def on_message(self, message: Message) -> None:
-        peer = peer_of(message)
-        inp = message_input(message)
-        if message.media_group_id and isinstance(inp, Photos):
-            self.albums.add(peer, message.media_group_id, inp.refs)
-            return
-        await self._handle(peer, inp)
+    async def _handle_rows(self, rows: list[InboxUpdate]) -> int:
+        first = rows[0]
+        if first.peer_id == 0:  # not a private chat or an update type we do not handle
+            await self.conversation.mark_handled([first.id])
+            return 1
+        group = _media_group(first.payload)
+        if group:
+            parts = [r for r in rows if _media_group(r.payload) == group]
+            if time.time() - parts[-1].received_at.timestamp() < self.album_wait and len(rows) == len(parts):
+                return 0  # more parts of the album may still arrive
+            return await self._album(parts)
+        update = Update.model_validate(first.payload, context={"bot": self.bot})
+        if update.callback_query is not None:
+            await self._callback(update.callback_query, first.id)
+        elif update.message is not None:
+            await self._input(peer_of(update.message), message_input(update.message), [first.id])
+        return 1
 
-    async def on_callback(self, query: CallbackQuery) -> None:
+    async def _album(self, parts: list[InboxUpdate]) -> int:
+        refs: list[PhotoRef] = []
+        peer = None
+        for row in parts:
+            message = Update.model_validate(row.payload, context={"bot": self.bot}).message
+            peer = peer_of(message)
+            inp = message_input(message)
+            if isinstance(inp, Photos):
+                refs.extend(inp.refs)
+        await self._input(peer, Photos(tuple(refs)), [r.id for r in parts])
+        return len(parts)
+
+    async def _callback(self, query: CallbackQuery, row_id: int) -> None:
         peer, inp = callback_input(query, self.services.signing_key)
-        outcome = await self.conversation.handle(peer, inp)
-        try:
-            await query.answer(outcome.notice[:200] if outcome.notice else None)
-        except TelegramAPIError as exc:
-            log.info("callback answer failed: %s", type(exc).__name__)
-        await self._reply(peer, outcome.replies)
-        self._done(peer)
+        outcome = await self.conversation.handle(peer, inp, [row_id])
+        if not outcome.duplicate:
+            try:
+                await query.answer(outcome.notice[:200] if outcome.notice else None)
+            except TelegramAPIError as exc:
+                log.info("callback answer failed: %s", type(exc).__name__)
+        await self._finish(peer, outcome.replies)
 
-    async def _handle(self, peer: Peer, inp: Input) -> None:
-        outcome = await self.conversation.handle(peer, inp)
-        await self._reply(peer, outcome.replies)
-        self._done(peer)
+    async def _input(self, peer: Peer, inp: Input, row_ids: list[int]) -> None:
+        outcome = await self.conversation.handle(peer, inp, row_ids)
+        await self._finish(peer, outcome.replies)
 
-    def _done(self, peer: Peer) -> None:
-        self.handled[peer.peer_id] += 1
-        for listener in self.listeners:
-            listener()
-
-    async def _reply(self, peer: Peer, replies: list[Say]) -> None:
+    async def _finish(self, peer: Peer, replies: list[Say]) -> None:
         try:
             await self.renderer.send(peer.peer_id, replies)
         except (TelegramAPIError, TelegramNetworkError) as exc:
             log.warning("reply to a telegram chat failed: %s", type(exc).__name__)
+        self.handled[peer.peer_id] += 1
+        for listener in self.listeners:
+            listener()
 
     async def start(self) -> None:
         await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in RESIDENT_COMMANDS])
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
-                                          allowed_updates=ALLOWED_UPDATES, polling_timeout=25))
+        await self.inbox.recover()
+        if self.poller is not None:
+            await self.poller.start()
 
     async def stop(self) -> None:
-        if self._polling is not None:
-            try:
-                await self.dispatcher.stop_polling()
-            except RuntimeError:  # polling has not started yet: cancel the task that would start it
-                self._polling.cancel()
-            await asyncio.gather(self._polling, return_exceptions=True)
-            self._polling = None
-        await self.albums.drain()
+        """Stop taking updates, finish the ones in flight, close the HTTP session."""
+        if self.poller is not None:
+            await self.poller.stop()
+        await self.inbox.close()
         await self.bot.session.close()
+
+
+def _media_group(raw: dict[str, Any]) -> str | None:
+    message = raw.get("message") or {}
+    return message.get("media_group_id") if message.get("photo") else None

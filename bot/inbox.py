@@ -1,0 +1,85 @@
+"""Persist-then-handle: each stored update is handled in order per person, exactly once.
+
+A channel stores updates with `store()` before acknowledging them to the platform, then calls
+`submit(peer)`. One drain task per person takes that person's oldest unhandled updates, lets the
+channel turn them into one dialog input (`handle(rows)`), and the dialog marks them handled in its
+own transaction. On start, `recover()` drains whatever a crashed instance left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from handlers.context import Services
+from storage import inbox
+from storage.models import InboxUpdate
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[list[InboxUpdate]], Awaitable[int]]
+"""Handle the leading rows of a person's backlog; returns how many rows it consumed (0: not ready yet)."""
+
+
+class InboxProcessor:
+    def __init__(self, services: Services, channel: str, handle: Handle, *, retry_wait: float = 0.1) -> None:
+        self.services = services
+        self.channel = channel
+        self.handle = handle
+        self.retry_wait = retry_wait
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()
+        self._closing = False
+
+    async def store(self, items: Sequence[tuple[str, int, dict[str, Any]]]) -> int:
+        async with self.services.uow() as uow:
+            new = await inbox.put_many(uow.session, uow.dialect, self.channel, items)
+            await uow.commit()
+        return new
+
+    def submit(self, peer_id: int) -> None:
+        if self._closing:
+            return
+        task = self._tasks.get(peer_id)
+        if task is not None and not task.done():
+            self._again.add(peer_id)
+            return
+        self._tasks[peer_id] = asyncio.create_task(self._drain(peer_id))
+
+    async def recover(self) -> int:
+        async with self.services.uow() as uow:
+            peers = await inbox.peers_with_backlog(uow.session, self.channel)
+        for peer in peers:
+            self.submit(peer)
+        return len(peers)
+
+    async def _drain(self, peer_id: int) -> None:
+        try:
+            while not self._closing:
+                self._again.discard(peer_id)
+                async with self.services.uow() as uow:
+                    rows = await inbox.pending_for_peer(uow.session, self.channel, peer_id)
+                if not rows:
+                    if peer_id in self._again:
+                        continue
+                    return
+                consumed = await self.handle(rows)
+                if consumed == 0:
+                    await asyncio.sleep(self.retry_wait)
+        except Exception:
+            log.exception("inbox drain failed for a %s peer; it is retried on the next update", self.channel)
+        finally:
+            self._tasks.pop(peer_id, None)
+
+    async def close(self) -> None:
+        """Stop taking new work and let in-flight drains finish."""
+        self._closing = True
+        tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def busy(self) -> int:
+        return sum(1 for t in self._tasks.values() if not t.done())

@@ -1,0 +1,57 @@
+"""Inbox of incoming platform updates: stored before they are acknowledged, handled exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxUpdate
+from storage.repositories import _insert
+from storage.types import utcnow
+
+
+async def put_many(session: AsyncSession, dialect: str, channel: str,
+                   items: Sequence[tuple[str, int, dict[str, Any]]]) -> int:
+    """Store (update key, peer id, raw payload) items; a key seen before is skipped. Returns how many were new."""
+    if not items:
+        return 0
+    now = utcnow()
+    rows = [{"channel": channel, "update_key": key, "peer_id": peer, "payload": payload, "received_at": now}
+            for key, peer, payload in items]
+    stmt = _insert(dialect)(InboxUpdate).values(rows).on_conflict_do_nothing(
+        index_elements=["channel", "update_key"])
+    result = await session.execute(stmt)
+    return result.rowcount or 0
+
+
+async def pending_for_peer(session: AsyncSession, channel: str, peer_id: int, limit: int = 20) -> list[InboxUpdate]:
+    rows = await session.scalars(
+        select(InboxUpdate)
+        .where(InboxUpdate.channel == channel, InboxUpdate.peer_id == peer_id, InboxUpdate.handled_at.is_(None))
+        .order_by(InboxUpdate.id).limit(limit))
+    return list(rows)
+
+
+async def peers_with_backlog(session: AsyncSession, channel: str) -> list[int]:
+    rows = await session.scalars(
+        select(InboxUpdate.peer_id).where(InboxUpdate.channel == channel, InboxUpdate.handled_at.is_(None))
+        .group_by(InboxUpdate.peer_id).order_by(func.min(InboxUpdate.id)))
+    return list(rows)
+
+
+async def mark_handled(session: AsyncSession, ids: Sequence[int]) -> int:
+    """Mark rows handled unless someone else already did; returns how many this call marked."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id.in_(list(ids)), InboxUpdate.handled_at.is_(None))
+        .values(handled_at=utcnow()))
+    return result.rowcount or 0
+
+
+async def backlog(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(InboxUpdate.id)).where(InboxUpdate.handled_at.is_(None)))
+               or 0)
