@@ -48,3 +48,13 @@ async def prepare_database(services: Services, url: str) -> None:
         async with services.uow() as uow:
             result = await seed_region(uow, services.region)
         log.info("seeded reference data: %d rows", result.created)
+
+
+class _NoNotifier:
+    async def stop(self) -> None:
+        return None
+
+
+async def start_notifier(settings: Settings, services: Services, channels: list, metrics) -> object:  # type: ignore[no-untyped-def]
+    """Delivery workers per channel and the scheduler (wired when the notifier lands)."""
+    return _NoNotifier()

@@ -37,6 +37,48 @@ class Settings(BaseSettings):
     max_photos: int = Field(default=5, ge=0, le=10)
     photo_max_side: int = Field(default=2560, ge=320)
     log_level: str = "INFO"
+    log_format: str = "text"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    vk_callback_path: str = "/vk/callback"
+    vk_callback_confirmation: str | None = None
+    vk_callback_secret: SecretStr | None = None
+    http_listen: str | None = None
+    redis_url: str | None = None
+
+    @field_validator("webhook_listen", "http_listen")
+    @classmethod
+    def _listen(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected host:port, e.g. 127.0.0.1:8080")
+        return v
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("https://") and not v.startswith("http://"):
+            raise ValueError("expected the public https:// URL Telegram will post updates to")
+        return v
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, v: str) -> str:
+        if v not in ("text", "json"):
+            raise ValueError("expected text or json")
+        return v
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.telegram_webhook_url)
+
+    @staticmethod
+    def split_listen(value: str) -> tuple[str, int]:
+        host, _, port = value.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("database_url")
     @classmethod

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot.logs import current_update
 from handlers.context import Services
 from storage import inbox
 from storage.models import InboxUpdate
@@ -32,6 +33,7 @@ class InboxProcessor:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
         self._closing = False
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def store(self, items: Sequence[tuple[str, int, dict[str, Any]]]) -> int:
         async with self.services.uow() as uow:
@@ -65,7 +67,11 @@ class InboxProcessor:
                     if peer_id in self._again:
                         continue
                     return
-                consumed = await self.handle(rows)
+                token = current_update.set(f"{self.channel}:{rows[0].update_key}")
+                try:
+                    consumed = await self.handle(rows)
+                finally:
+                    current_update.reset(token)
                 if consumed == 0:
                     await asyncio.sleep(self.retry_wait)
         except Exception:
@@ -73,9 +79,24 @@ class InboxProcessor:
         finally:
             self._tasks.pop(peer_id, None)
 
+    def start_sweeping(self, every: float = 2.0) -> None:
+        """Periodically pick up updates another (crashed) instance stored but never handled."""
+        self._sweeper = asyncio.create_task(self._sweep(every))
+
+    async def _sweep(self, every: float) -> None:
+        while not self._closing:
+            await asyncio.sleep(every)
+            try:
+                await self.recover()
+            except Exception as exc:  # the database may be restarting: try again next round
+                log.warning("inbox sweep failed: %s", type(exc).__name__)
+
     async def close(self) -> None:
         """Stop taking new work and let in-flight drains finish."""
         self._closing = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         tasks = list(self._tasks.values())
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -101,7 +101,7 @@ class Conversation:
                     log.exception("failed to handle %s input on %s", type(inp).__name__, peer.channel)
                     break
             await self._mark_only(inbox_ids)  # the person was told to try again; do not loop on it
-            return Outcome([Say(texts.INTERNAL_ERROR)])
+            return Outcome([Say(texts.INTERNAL_ERROR)], failed=True)
 
     async def mark_handled(self, inbox_ids: Sequence[int]) -> None:
         """Mark stored updates handled without a dialog turn (updates the bot ignores)."""

@@ -97,6 +97,7 @@ class Outcome:
     replies: list[Say] = field(default_factory=list)
     notice: str | None = None  # short toast for a button press (Telegram answerCallbackQuery / VK snackbar)
     duplicate: bool = False  # the stored update was already handled (a redelivery): nothing to send
+    failed: bool = False  # handling failed; the person was asked to try again
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,14 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import BotCommand, CallbackQuery, Update
 
 from bot.inbox import InboxProcessor
+from bot.metrics import Metrics
 from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.inputs import callback_input, message_input, peer_of
 from bot.telegram.polling import Poller
 from bot.telegram.render import TelegramRenderer
 from handlers.context import Services
 from handlers.conversation import Conversation
-from handlers.types import Input, Peer, Photos, PhotoRef, Say
+from handlers.types import Input, Outcome, Peer, PhotoRef, Photos
 from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class TelegramChannel:
     name = "telegram"
 
     def __init__(self, bot: Bot, services: Services, conversation: Conversation, *, album_wait: float = 0.8,
-                 poll: bool = True) -> None:
+                 poll: bool = True, metrics: Metrics | None = None) -> None:
         self.bot = bot
         self.services = services
         self.conversation = conversation
@@ -69,6 +70,8 @@ class TelegramChannel:
         services.fetchers[self.name] = TelegramFetcher(bot)
         self.handled: Counter[int] = Counter()  # inputs fully handled (replies sent), per chat
         self.listeners: list[Callable[[], None]] = []
+        self.metrics = metrics or Metrics()
+        self.running = False
 
     async def ingest(self, updates: list[dict[str, Any]]) -> None:
         """Store raw updates (the caller acknowledges them only after this returns), then handle them."""
@@ -77,6 +80,7 @@ class TelegramChannel:
             peer = peer_of_update(raw)
             items.append((str(raw["update_id"]), peer if peer is not None else 0, raw))
         await self.inbox.store(items)
+        self.metrics.received.labels(self.name).inc(len(items))
         for _, peer, _ in items:
             self.inbox.submit(peer)
 
@@ -93,9 +97,9 @@ class TelegramChannel:
             return await self._album(parts)
         update = Update.model_validate(first.payload, context={"bot": self.bot})
         if update.callback_query is not None:
-            await self._callback(update.callback_query, first.id)
+            await self._callback(update.callback_query, first)
         elif update.message is not None:
-            await self._input(peer_of(update.message), message_input(update.message), [first.id])
+            await self._input(peer_of(update.message), message_input(update.message), [first])
         return 1
 
     async def _album(self, parts: list[InboxUpdate]) -> int:
@@ -107,28 +111,33 @@ class TelegramChannel:
             inp = message_input(message)
             if isinstance(inp, Photos):
                 refs.extend(inp.refs)
-        await self._input(peer, Photos(tuple(refs)), [r.id for r in parts])
+        await self._input(peer, Photos(tuple(refs)), parts)
         return len(parts)
 
-    async def _callback(self, query: CallbackQuery, row_id: int) -> None:
+    async def _callback(self, query: CallbackQuery, row: InboxUpdate) -> None:
         peer, inp = callback_input(query, self.services.signing_key)
-        outcome = await self.conversation.handle(peer, inp, [row_id])
+        outcome = await self.conversation.handle(peer, inp, [row.id])
         if not outcome.duplicate:
             try:
                 await query.answer(outcome.notice[:200] if outcome.notice else None)
             except TelegramAPIError as exc:
                 log.info("callback answer failed: %s", type(exc).__name__)
-        await self._finish(peer, outcome.replies)
+        await self._finish(peer, outcome, row)
 
-    async def _input(self, peer: Peer, inp: Input, row_ids: list[int]) -> None:
-        outcome = await self.conversation.handle(peer, inp, row_ids)
-        await self._finish(peer, outcome.replies)
+    async def _input(self, peer: Peer, inp: Input, rows: list[InboxUpdate]) -> None:
+        outcome = await self.conversation.handle(peer, inp, [r.id for r in rows])
+        await self._finish(peer, outcome, rows[0])
 
-    async def _finish(self, peer: Peer, replies: list[Say]) -> None:
+    async def _finish(self, peer: Peer, outcome: Outcome, row: InboxUpdate) -> None:
         try:
-            await self.renderer.send(peer.peer_id, replies)
+            await self.renderer.send(peer.peer_id, outcome.replies)
         except (TelegramAPIError, TelegramNetworkError) as exc:
             log.warning("reply to a telegram chat failed: %s", type(exc).__name__)
+        if outcome.failed:
+            self.metrics.failed.labels(self.name).inc()
+        elif not outcome.duplicate:
+            self.metrics.handled.labels(self.name).inc()
+            self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())
         self.handled[peer.peer_id] += 1
         for listener in self.listeners:
             listener()
@@ -136,11 +145,18 @@ class TelegramChannel:
     async def start(self) -> None:
         await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in RESIDENT_COMMANDS])
         await self.inbox.recover()
+        self.inbox.start_sweeping()
         if self.poller is not None:
             await self.poller.start()
+        self.running = True
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES,
+                                   drop_pending_updates=False)
 
     async def stop(self) -> None:
         """Stop taking updates, finish the ones in flight, close the HTTP session."""
+        self.running = False
         if self.poller is not None:
             await self.poller.stop()
         await self.inbox.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from aiogram import Bot
@@ -38,5 +37,5 @@ class TelegramSender:
             if "chat not found" in exc.message.lower():
                 raise Unreachable("telegram chat not found") from exc
             raise Rejected(f"telegram 400: {exc.message[:200]}") from exc
-        except (TelegramServerError, TelegramNetworkError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, TelegramServerError, TelegramNetworkError) as exc:
             raise Transient(f"telegram {type(exc).__name__}") from exc
