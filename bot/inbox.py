@@ -11,24 +11,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from bot.logs import current_update
 from handlers.context import Services
+from handlers.types import Say
 from storage import inbox
 from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[list[InboxUpdate]], Awaitable[int]]
+Resend = Callable[[int, list[Say]], Awaitable[None]]
 """Handle the leading rows of a person's backlog; returns how many rows it consumed (0: not ready yet)."""
 
 
 class InboxProcessor:
-    def __init__(self, services: Services, channel: str, handle: Handle, *, retry_wait: float = 0.1) -> None:
+    def __init__(self, services: Services, channel: str, handle: Handle, resend: Resend, *,
+                 retry_wait: float = 0.1, resend_after: float = 10.0) -> None:
         self.services = services
         self.channel = channel
         self.handle = handle
+        self.resend = resend
+        self.resend_after = resend_after
         self.retry_wait = retry_wait
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
@@ -88,8 +94,27 @@ class InboxProcessor:
             await asyncio.sleep(every)
             try:
                 await self.recover()
+                await self.resend_lost_replies()
             except Exception as exc:  # the database may be restarting: try again next round
                 log.warning("inbox sweep failed: %s", type(exc).__name__)
+
+    async def replied(self, row_id: int) -> bool:
+        async with self.services.uow() as uow:
+            claimed = await inbox.mark_replied(uow.session, row_id)
+            await uow.commit()
+        return claimed
+
+    async def resend_lost_replies(self) -> int:
+        """Send the journaled replies of rows whose instance died after committing, before sending."""
+        cutoff = self.services.now() - timedelta(seconds=self.resend_after)
+        async with self.services.uow() as uow:
+            rows = await inbox.unreplied(uow.session, self.channel, cutoff)
+        sent = 0
+        for row in rows:
+            if await self.replied(row.id):  # claimed by this instance: at most one resend
+                await self.resend(row.peer_id, [Say.from_dict(r) for r in row.replies or []])
+                sent += 1
+        return sent
 
     async def close(self) -> None:
         """Stop taking new work and let in-flight drains finish."""

@@ -138,6 +138,9 @@ class Conversation:
             turn = Turn(self.services, uow, peer, user, state)
             await dispatch(turn, inp)
             remember_menu(turn)
+            if inbox_ids and turn.outcome.replies:
+                await inbox.journal_replies(uow.session, min(inbox_ids),
+                                            [reply.to_dict() for reply in turn.outcome.replies])
             await uow.commit()
             return turn.outcome
 

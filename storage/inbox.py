@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -55,3 +56,25 @@ async def mark_handled(session: AsyncSession, ids: Sequence[int]) -> int:
 async def backlog(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(InboxUpdate.id)).where(InboxUpdate.handled_at.is_(None)))
                or 0)
+
+
+async def journal_replies(session: AsyncSession, row_id: int, replies: list[dict[str, Any]]) -> None:
+    await session.execute(update(InboxUpdate).where(InboxUpdate.id == row_id).values(replies=replies))
+
+
+async def mark_replied(session: AsyncSession, row_id: int) -> bool:
+    """Claim the sending of a row's replies; False when another instance already did."""
+    result = await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id == row_id, InboxUpdate.replied_at.is_(None))
+        .values(replied_at=utcnow()))
+    return bool(result.rowcount)
+
+
+async def unreplied(session: AsyncSession, channel: str, older_than: datetime, limit: int = 50) -> list[InboxUpdate]:
+    """Handled rows whose replies were journaled but never marked sent (the instance died in between)."""
+    rows = await session.scalars(
+        select(InboxUpdate).where(
+            InboxUpdate.channel == channel, InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < older_than,
+            InboxUpdate.replied_at.is_(None), InboxUpdate.replies.is_not(None))
+        .order_by(InboxUpdate.id).limit(limit))
+    return list(rows)

@@ -311,6 +311,10 @@ class InboxUpdate(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The replies of the turn that handled it, kept until they are sent, so a crash between commit
+    # and sending cannot swallow them (another instance resends them).
+    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class KeyValue(Base):

@@ -22,7 +22,7 @@ from bot.telegram.polling import Poller
 from bot.telegram.render import TelegramRenderer
 from handlers.context import Services
 from handlers.conversation import Conversation
-from handlers.types import Input, Outcome, Peer, PhotoRef, Photos
+from handlers.types import Input, Outcome, Peer, PhotoRef, Photos, Say
 from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class TelegramChannel:
         self.conversation = conversation
         self.renderer = TelegramRenderer(bot, services)
         self.album_wait = album_wait
-        self.inbox = InboxProcessor(services, self.name, self._handle_rows)
+        self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend)
         self.poller = Poller(bot, self.ingest, ALLOWED_UPDATES) if poll else None
         services.fetchers[self.name] = TelegramFetcher(bot)
         self.handled: Counter[int] = Counter()  # inputs fully handled (replies sent), per chat
@@ -129,10 +129,9 @@ class TelegramChannel:
         await self._finish(peer, outcome, rows[0])
 
     async def _finish(self, peer: Peer, outcome: Outcome, row: InboxUpdate) -> None:
-        try:
-            await self.renderer.send(peer.peer_id, outcome.replies)
-        except (TelegramAPIError, TelegramNetworkError) as exc:
-            log.warning("reply to a telegram chat failed: %s", type(exc).__name__)
+        await self._resend(peer.peer_id, outcome.replies)
+        if outcome.replies and not outcome.failed and not outcome.duplicate:
+            await self.inbox.replied(row.id)
         if outcome.failed:
             self.metrics.failed.labels(self.name).inc()
         elif not outcome.duplicate:
@@ -141,6 +140,12 @@ class TelegramChannel:
         self.handled[peer.peer_id] += 1
         for listener in self.listeners:
             listener()
+
+    async def _resend(self, chat_id: int, replies: list[Say]) -> None:
+        try:
+            await self.renderer.send(chat_id, replies)
+        except (TelegramAPIError, TelegramNetworkError) as exc:
+            log.warning("reply to a telegram chat failed: %s", type(exc).__name__)
 
     async def start(self) -> None:
         await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in RESIDENT_COMMANDS])
