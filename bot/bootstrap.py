@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlalchemy import text
+
 from bot.config import Settings
 from handlers.context import DialogConfig, Services
 from storage.db import Database
@@ -39,8 +41,23 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+MIGRATION_LOCK = 7_320_001
+
+
 async def prepare_database(services: Services, url: str) -> None:
-    """Migrate to head and seed reference data on first run."""
+    """Migrate to head and seed reference data on first run (one instance at a time on PostgreSQL)."""
+    if services.db.is_sqlite:
+        await _migrate_and_seed(services, url)
+        return
+    async with services.db.engine.connect() as conn:
+        await conn.execute(text("select pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        try:
+            await _migrate_and_seed(services, url)
+        finally:
+            await conn.execute(text("select pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+
+
+async def _migrate_and_seed(services: Services, url: str) -> None:
     await asyncio.to_thread(upgrade, url)
     async with services.uow() as uow:
         seeded = await is_seeded(uow)
