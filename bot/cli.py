@@ -24,6 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply migrations up to the newest")
     db.add_parser("seed", help="load region reference data (idempotent)")
     db.add_parser("check", help="verify that models and migrations agree")
+    cp = db.add_parser("copy", help="copy all data into another (empty) database, e.g. SQLite → PostgreSQL",
+                       description="Copy every row from DATABASE_URL (or --source) into TARGET, "
+                       "which is migrated first and must be empty.")
+    cp.add_argument("target", help="e.g. postgresql+asyncpg://bot:secret@127.0.0.1/active_region")
+    cp.add_argument("--source", help="defaults to DATABASE_URL")
 
     roles = sub.add_parser("roles", help="grant, revoke and list staff roles").add_subparsers(
         dest="action", required=True)

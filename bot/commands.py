@@ -26,6 +26,8 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
         from bot.app import run
 
         return await run(settings)
+    if args.command == "db" and args.action == "copy":
+        return await _copy(args.source or settings.database_url, args.target)
     services = build_services(settings)
     try:
         if args.command == "db":
@@ -54,6 +56,21 @@ async def _db(settings: Settings, services, action: str) -> int:  # type: ignore
             print(f"models and migrations differ: {diff}")
             return 1
         print("models and migrations agree")
+    return 0
+
+
+async def _copy(source: str, target: str) -> int:
+    from storage.copy import CopyError, copy_database
+
+    if not target.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise UsageError("TARGET: expected sqlite+aiosqlite:///path or postgresql+asyncpg://user:pass@host/db")
+    try:
+        copied = await copy_database(source, target)
+    except CopyError as exc:
+        raise UsageError(str(exc)) from None
+    for table, count in copied.items():
+        print(f"{table}\t{count}")
+    print(f"copied {sum(copied.values())} rows")
     return 0
 
 

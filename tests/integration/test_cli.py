@@ -65,3 +65,22 @@ async def test_signals_show_prints_history(services, tmp_path, db_url):
     number = listing.split("\t")[0]
     shown = cli(db_url, "signals", "show", number, tmp_path=tmp_path)
     assert shown.returncode == 0 and "filed" in shown.stdout and "Нет освещения" in shown.stdout
+
+
+async def test_db_copy_sqlite_to_postgresql(tmp_path, request):
+    from tests.conftest import _pg_db, _pg_exec
+
+    admin = request.getfixturevalue("pg_admin_url")
+    source = f"sqlite+aiosqlite:///{tmp_path}/source.sqlite3"
+    assert cli(source, "db", "seed", tmp_path=tmp_path).returncode == 0
+    assert cli(source, "orgs", "add", "ООО «Тепло»", tmp_path=tmp_path).returncode == 0
+    await _pg_exec(admin, 'DROP DATABASE IF EXISTS "copy_target"', 'CREATE DATABASE "copy_target"')
+    target = _pg_db(admin, "copy_target")
+    res = cli(source, "db", "copy", target, tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "municipalities\t20" in res.stdout and "organizations\t1" in res.stdout
+    # ids continue after the copied ones
+    assert cli(target, "orgs", "add", "ООО «Свет»", tmp_path=tmp_path).returncode == 0
+    assert "ООО «Свет»" in cli(target, "orgs", "list", tmp_path=tmp_path).stdout
+    again = cli(source, "db", "copy", target, tmp_path=tmp_path)
+    assert again.returncode == 2 and "not empty" in again.stderr
