@@ -42,6 +42,11 @@ class VkChannel:
         self.handled: Counter[int] = Counter()  # inputs fully handled (replies sent), per peer
         self.listeners: list[Callable[[], None]] = []
 
+    @property
+    def running(self) -> bool:
+        """For /healthz: the long-poll thread is alive."""
+        return self.poll.running
+
     async def start(self) -> None:
         await self.poll.start()
 

@@ -48,6 +48,10 @@ class LongPoll:
         async with self._handover:
             pass
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stopping.is_set()
+
     def _run(self) -> None:
         poll: VkBotLongPoll | None = None
         delay = self.backoff

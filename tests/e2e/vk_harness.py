@@ -3,47 +3,30 @@
 from __future__ import annotations
 
 import json
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from bot.vk.channel import VkChannel
 from bot.vk.client import VkClient
 from handlers.conversation import Conversation
-from tests.e2e.tg_harness import Progress
+from tests.e2e.tg_harness import Progress, TgResident
 from tests.fakes.vk_server import FakeVK
 
 TOKEN = "vk-group-token"
 GROUP_ID = 77
 
 
-class VkResident:
-    """One person writing to the community through the fake server (same interface as TgResident)."""
+class VkResident(TgResident):
+    """One person writing to the community through the fake server. The interface is TgResident's, and so
+    are the channel-neutral parts (waiting for the input to be handled, new messages, the last text)."""
 
     def __init__(self, fake: FakeVK, env, user_id: int, name: str = "Иван") -> None:
-        """`env` has a `progress` attribute (replaced when the bot restarts)."""
-        self.fake = fake
-        self.env = env
-        self.user_id = user_id
-        self.name = name
-        self.seen = 0
+        super().__init__(fake, env, user_id, name)  # type: ignore[arg-type]
         fake.users[user_id] = {"first_name": name, "last_name": ""}
 
     @property
     def messages(self) -> list[dict]:
         """Messages the bot sent to this person; "text" mirrors VK's "message" for shared assertions."""
         return [{**m, "text": m["message"]} for m in self.fake.sent_messages(self.user_id)]
-
-    def new_messages(self) -> list[dict]:
-        fresh = self.messages[self.seen:]
-        self.seen += len(fresh)
-        return fresh
-
-    async def _after(self, push, count: int = 1) -> list[dict]:
-        progress = self.env.progress
-        target = progress.channel.handled[self.user_id] + count
-        push()
-        await progress.until(lambda: progress.channel.handled[self.user_id] >= target,
-                             what=f"vk user {self.user_id} input handled")
-        return self.new_messages()
 
     def _message(self, text: str = "", **kw) -> None:
         self.fake.user_message(self.user_id, text, **kw)
@@ -81,29 +64,20 @@ class VkResident:
             for row in (msg.get("keyboard") or {}).get("buttons", []):
                 for button in row:
                     action = button["action"]
-                    signed = json.loads(action["payload"]).get("b") if action.get("payload") else None
-                    yield msg, action["type"], action.get("label", ""), signed
-
-    def find_button(self, label_start: str) -> tuple[int, str, str | None]:
-        msg, _kind, label, signed = self._find(label_start)
-        return msg["message_id"], label, signed
-
-    def _find(self, label_start: str):
-        for msg, kind, label, signed in self._buttons():
-            if kind in ("callback", "text") and label.startswith(label_start):
-                return msg, kind, label, signed
-        raise AssertionError(f"no button {label_start!r}; last: {self.messages[-1:]}")
+                    if action["type"] in ("callback", "text"):
+                        yield msg["message_id"], action["label"], json.loads(action["payload"])["b"]
 
     async def press(self, label_start: str) -> list[dict]:
-        msg, kind, label, signed = self._find(label_start)
-        if kind == "text":  # a standard-keyboard button sends its label with its payload
-            return await self._after(lambda: self._message(label, payload={"b": signed}))
-        return await self.press_data(msg["message_id"], signed)
+        message_id, label, data = self.find_button(label_start)
+        [msg] = [m for m in self.messages if m["message_id"] == message_id]
+        if not msg["keyboard"]["inline"]:  # a standard-keyboard button sends its label with its payload
+            return await self._after(lambda: self._message(label, payload={"b": data}))
+        return await self.press_data(message_id, data)
 
     async def press_data(self, message_id: int, data: str, check: bool = True) -> list[dict]:
         """Press a callback button of message ``message_id`` whose signed payload is ``data``."""
         msg = next(m for m in self.messages if m["message_id"] == message_id)
-        if check and data not in [s for m, _, _, s in self._buttons() if m["message_id"] == message_id]:
+        if check and data not in [d for mid, _, d in self._buttons() if mid == message_id]:
             raise AssertionError(f"message {message_id} has no button with payload {data!r}")
         return await self._after(lambda: self.fake.user_presses(
             self.user_id, {"b": data}, msg["conversation_message_id"]))
@@ -112,10 +86,6 @@ class VkResident:
         """What the person sees in each bot message (VK shows plain text)."""
         return [m["message"] for m in self.messages]
 
-    def last_text(self) -> str:
-        texts = self.texts()
-        return texts[-1] if texts else ""
-
     def photos_received(self) -> int:
         """Photos the bot attached to messages to this person."""
         return sum(a.startswith("photo") for m in self.messages for a in (m["attachment"] or "").split(","))
@@ -123,18 +93,13 @@ class VkResident:
 
 @asynccontextmanager
 async def vk_bot(services, *, fake: FakeVK | None = None, wait: int = 25, backoff: float = 0.05):
-    """A running VkChannel (Bots Long Poll) against a fake VK API server."""
-    own = fake is None
-    fake = fake or FakeVK(token=TOKEN, group_id=GROUP_ID)
-    if own:
-        await fake.start()
-    channel, progress = await start_vk(services, fake, wait=wait, backoff=backoff)
-    try:
+    """A running VkChannel (Bots Long Poll) against a fake VK API server (a new one unless given)."""
+    async with AsyncExitStack() as stack:
+        if fake is None:
+            fake = await stack.enter_async_context(FakeVK(token=TOKEN, group_id=GROUP_ID))
+        channel, progress = await start_vk(services, fake, wait=wait, backoff=backoff)
+        stack.push_async_callback(channel.stop)
         yield fake, channel, progress
-    finally:
-        await channel.stop()
-        if own:
-            await fake.stop()
 
 
 async def start_vk(services, fake: FakeVK, *, wait: int = 25, backoff: float = 0.05):
