@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.bootstrap import build_services, prepare_database
 from bot.config import Settings
-from bot.http import build_app, telegram_webhook
+from bot.http import build_app, telegram_webhook, vk_callback
 from bot.metrics import Metrics
 from handlers.conversation import Conversation
 
@@ -89,8 +89,15 @@ class Instance:
             from bot.vk.client import VkClient
 
             client = VkClient(s.vk_group_token.get_secret_value(), s.vk_api_url, s.vk_rps)
-            self.channels.append(VkChannel(client, self.services, self.conversation, s.vk_group_id))
-        listen = s.webhook_listen if s.webhook_mode else s.http_listen
+            callback_mode = bool(s.vk_callback_confirmation)
+            vk = VkChannel(client, self.services, self.conversation, s.vk_group_id, poll=not callback_mode,
+                           metrics=self.metrics)
+            self.channels.append(vk)
+            if callback_mode:
+                secret = s.vk_callback_secret.get_secret_value() if s.vk_callback_secret else None
+                http.router.add_post(s.vk_callback_path, vk_callback(
+                    vk.ingest, s.vk_group_id, s.vk_callback_confirmation, secret))
+        listen = s.webhook_listen if (s.webhook_mode or s.vk_callback_confirmation) else s.http_listen
         if listen:
             host, port = s.split_listen(listen)
             self.runner = web.AppRunner(http, access_log=None, shutdown_timeout=5)
@@ -101,7 +108,7 @@ class Instance:
             await channel.start()
             log.info("channel %s started", channel.name)
         if s.webhook_mode:
-            await self.channels[0].set_webhook(s.telegram_webhook_url, s.telegram_webhook_secret.get_secret_value())
+            await next(c for c in self.channels if c.name == "telegram").set_webhook(s.telegram_webhook_url, s.telegram_webhook_secret.get_secret_value())
         from bot.bootstrap import start_notifier
 
         self.notifier = await start_notifier(self.settings, self.services, self.channels, self.metrics)

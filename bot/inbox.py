@@ -23,7 +23,7 @@ from storage.models import InboxUpdate
 log = logging.getLogger(__name__)
 
 Handle = Callable[[list[InboxUpdate]], Awaitable[int]]
-Resend = Callable[[int, list[Say]], Awaitable[None]]
+Resend = Callable[[InboxUpdate, list[Say]], Awaitable[None]]
 """Handle the leading rows of a person's backlog; returns how many rows it consumed (0: not ready yet)."""
 
 
@@ -112,7 +112,7 @@ class InboxProcessor:
         sent = 0
         for row in rows:
             if await self.replied(row.id):  # claimed by this instance: at most one resend
-                await self.resend(row.peer_id, [Say.from_dict(r) for r in row.replies or []])
+                await self.resend(row, [Say.from_dict(r) for r in row.replies or []])
                 sent += 1
         return sent
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import uuid
 from pathlib import Path
 from typing import Protocol
 
@@ -41,7 +42,7 @@ class LocalMediaStore:
         if target.exists():
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp = target.with_suffix(f".tmp{os.getpid()}.{uuid.uuid4().hex}")
         tmp.write_bytes(data)
         os.replace(tmp, target)
 

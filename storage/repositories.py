@@ -82,9 +82,9 @@ class Catalog:
         return await self.s.get(Municipality, mid)
 
     async def municipality_by_name(self, name: str) -> Municipality | None:
-        return await self.s.scalar(
-            select(Municipality).where(func.lower(Municipality.name) == name.lower())
-        )
+        """Case-insensitive in Python: SQLite's lower() leaves Cyrillic as it is."""
+        wanted = name.strip().casefold()
+        return next((m for m in await self.municipalities() if m.name.casefold() == wanted), None)
 
     async def categories(self) -> Sequence[Category]:
         return (await self.s.scalars(select(Category).order_by(Category.position, Category.id))).all()
@@ -93,7 +93,8 @@ class Catalog:
         return await self.s.get(Category, cid)
 
     async def category_by_name(self, name: str) -> Category | None:
-        return await self.s.scalar(select(Category).where(func.lower(Category.name) == name.lower()))
+        wanted = name.strip().casefold()
+        return next((c for c in await self.categories() if c.name.casefold() == wanted), None)
 
     async def organizations(self) -> Sequence[Organization]:
         return (await self.s.scalars(select(Organization).order_by(Organization.name))).all()

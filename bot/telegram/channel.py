@@ -129,7 +129,7 @@ class TelegramChannel:
         await self._finish(peer, outcome, rows[0])
 
     async def _finish(self, peer: Peer, outcome: Outcome, row: InboxUpdate) -> None:
-        await self._resend(peer.peer_id, outcome.replies)
+        await self._send(peer.peer_id, outcome.replies)
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             await self.inbox.replied(row.id)
         if outcome.failed:
@@ -141,7 +141,10 @@ class TelegramChannel:
         for listener in self.listeners:
             listener()
 
-    async def _resend(self, chat_id: int, replies: list[Say]) -> None:
+    async def _resend(self, row: InboxUpdate, replies: list[Say]) -> None:
+        await self._send(row.peer_id, replies)
+
+    async def _send(self, chat_id: int, replies: list[Say]) -> None:
         try:
             await self.renderer.send(chat_id, replies)
         except (TelegramAPIError, TelegramNetworkError) as exc:

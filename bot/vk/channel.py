@@ -1,15 +1,17 @@
-"""The VK channel: long-poll batches → the dialog, concurrently across people and in order per person."""
+"""The VK channel: events are stored in the inbox first, then handled in order per person."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 
 from vk_api.exceptions import ApiError, ApiHttpError
 
+from bot.inbox import InboxProcessor
+from bot.metrics import Metrics
 from bot.vk.client import NETWORK_ERRORS, VkClient, describe
 from bot.vk.fetcher import VkFetcher
 from bot.vk.inputs import event_input, is_private, message_input, peer_of
@@ -17,7 +19,8 @@ from bot.vk.longpoll import LongPoll
 from bot.vk.render import VkRenderer
 from handlers.context import Services
 from handlers.conversation import Conversation
-from handlers.types import Input, Peer
+from handlers.types import Outcome, Say
+from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
 
@@ -30,80 +33,109 @@ class VkChannel:
     name = "vk"
 
     def __init__(self, client: VkClient, services: Services, conversation: Conversation, group_id: int, *,
-                 wait: int = 25) -> None:
+                 wait: int = 25, poll: bool = True, metrics: Metrics | None = None) -> None:
         self.client = client
         self.services = services
         self.conversation = conversation
+        self.group_id = group_id
         self.renderer = VkRenderer(client, services)
-        self.poll = LongPoll(client, services, group_id, self._take, wait=wait)
+        self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend)
+        self.poll = LongPoll(client, services, group_id, self.ingest, wait=wait) if poll else None
         services.fetchers[self.name] = VkFetcher(client)
+        self.metrics = metrics or Metrics()
         self.names: dict[int, str] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
         self.handled: Counter[int] = Counter()  # inputs fully handled (replies sent), per peer
         self.listeners: list[Callable[[], None]] = []
+        self._started = False
 
     @property
     def running(self) -> bool:
-        """For /healthz: the long-poll thread is alive."""
-        return self.poll.running
+        """For /healthz: started, and in long-poll mode the long-poll thread is alive."""
+        return self._started and (self.poll is None or self.poll.running)
 
     async def start(self) -> None:
-        await self.poll.start()
+        await self.inbox.recover()
+        self.inbox.start_sweeping()
+        if self.poll is not None:
+            await self.poll.start()
+        self._started = True
 
     async def stop(self) -> None:
-        await self.poll.stop()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Stop taking events, finish the ones in flight, release the HTTP session."""
+        self._started = False
+        if self.poll is not None:
+            await self.poll.stop()
+        await self.inbox.close()
         self.client.close()
 
-    async def _take(self, raws: list[dict]) -> None:
-        """Hand one batch over: start a task per event in order (the dialog's per-person lock keeps order)."""
-        wanted = [raw for raw in raws if raw.get("type") in ("message_new", "message_event")]
-        peers = {peer_id for raw in wanted if (peer_id := raw["object"].get("peer_id")
-                                                or raw["object"].get("message", {}).get("peer_id"))}
-        if len(self.names) > NAME_CACHE:
-            self.names.clear()
-        self.names.update(await self.client.user_names(sorted(peers - set(self.names))))
-        for raw in wanted:
-            handler = self._on_message if raw["type"] == "message_new" else self._on_event
-            task = asyncio.create_task(handler(raw))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _on_message(self, raw: dict) -> None:
-        message = raw["object"]["message"]
-        if not is_private(message["peer_id"], message.get("from_id")):
+    async def ingest(self, raws: list[dict]) -> None:
+        """Store a batch (long poll: before its ts is saved; callback: before answering `ok`), then handle it."""
+        items = []
+        for raw in raws:
+            if raw.get("type") not in ("message_new", "message_event") or raw.get("group_id") != self.group_id:
+                continue
+            obj = raw.get("object") or {}
+            peer = obj.get("peer_id") or (obj.get("message") or {}).get("peer_id")
+            sender = obj.get("user_id") or (obj.get("message") or {}).get("from_id")
+            if not peer or not is_private(peer, sender):
+                continue
+            clean = {k: v for k, v in raw.items() if k != "secret"}
+            items.append((raw.get("event_id") or reply_key(raw), int(peer), clean))
+        if not items:
             return
-        peer = peer_of(message["peer_id"], self.names)
-        await self._handle(peer, message_input(message, self.services.signing_key), reply_key(raw))
+        await self.inbox.store(items)
+        self.metrics.received.labels(self.name).inc(len(items))
+        for _, peer, _ in items:
+            self.inbox.submit(peer)
 
-    async def _on_event(self, raw: dict) -> None:
-        event = raw["object"]
-        if not is_private(event["peer_id"], event.get("user_id")):
-            return
-        peer = peer_of(event["peer_id"], self.names)
-        outcome = await self.conversation.handle(peer, event_input(event, self.services.signing_key))
-        snackbar = {"type": "show_snackbar", "text": outcome.notice[:SNACKBAR_LIMIT]} if outcome.notice else None
+    async def _handle_rows(self, rows: list[InboxUpdate]) -> int:
+        row = rows[0]
+        raw = row.payload
+        if row.peer_id not in self.names:
+            if len(self.names) > NAME_CACHE:
+                self.names.clear()
+            self.names.update(await self.client.user_names([row.peer_id]))
+        peer = peer_of(row.peer_id, self.names)
+        if raw["type"] == "message_new":
+            outcome = await self.conversation.handle(
+                peer, message_input(raw["object"]["message"], self.services.signing_key), [row.id])
+        else:
+            event = raw["object"]
+            outcome = await self.conversation.handle(peer, event_input(event, self.services.signing_key), [row.id])
+            if not outcome.duplicate:
+                await self._answer_event(event, outcome.notice)
+        await self._resend(row, outcome.replies)
+        if outcome.replies and not outcome.failed and not outcome.duplicate:
+            await self.inbox.replied(row.id)
+        self._count(outcome, row)
+        self.handled[row.peer_id] += 1
+        for listener in self.listeners:
+            listener()
+        return 1
+
+    async def _answer_event(self, event: dict, notice: str | None) -> None:
+        snackbar = {"type": "show_snackbar", "text": notice[:SNACKBAR_LIMIT]} if notice else None
         try:
             await self.client.call("messages.sendMessageEventAnswer", event_id=event["event_id"],
                                    user_id=event["user_id"], peer_id=event["peer_id"],
                                    event_data=json.dumps(snackbar, ensure_ascii=False) if snackbar else None)
         except VK_ERRORS as exc:
             log.info("event answer failed: %s", describe(exc))
-        await self._reply(peer, outcome.replies, reply_key(raw))
 
-    async def _handle(self, peer: Peer, inp: Input, key: str) -> None:
-        outcome = await self.conversation.handle(peer, inp)
-        await self._reply(peer, outcome.replies, key)
-
-    async def _reply(self, peer: Peer, replies: list, key: str) -> None:
+    async def _resend(self, row: InboxUpdate, replies: list[Say]) -> None:
+        """Send (or resend after a crash) a turn's replies; random_ids derive from the update, so VK
+        delivers a resent reply only if the first send never got through."""
         try:
-            await self.renderer.send(peer.peer_id, replies, key=key)
+            await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload))
         except VK_ERRORS as exc:  # 901/902: the person disallowed messages; nothing to do in a live dialog
             log.warning("reply to a vk peer failed: %s", describe(exc))
-        self.handled[peer.peer_id] += 1
-        for listener in self.listeners:
-            listener()
+
+    def _count(self, outcome: Outcome, row: InboxUpdate) -> None:
+        if outcome.failed:
+            self.metrics.failed.labels(self.name).inc()
+        elif not outcome.duplicate:
+            self.metrics.handled.labels(self.name).inc()
+            self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())
 
 
 def reply_key(raw: dict) -> str:
