@@ -411,7 +411,8 @@ async def review_list(turn: Turn, args: object) -> None:
     orgs = {o.id: o.name for o in await turn.uow.catalog.organizations()}
     lines = [st.REVIEW_TITLE.format(count=await q.count_pending_answers(turn.uow.session))]
     for answer, signal in pending[page * menus.PER_PAGE:(page + 1) * menus.PER_PAGE]:
-        lines.append(st.REVIEW_LINE.format(number=signal.number, organization=esc(orgs.get(answer.organization_id, "—")),
+        organization = esc(orgs.get(answer.organization_id or 0, "—"))
+        lines.append(st.REVIEW_LINE.format(number=signal.number, organization=organization,
                                            due=st.due_left(signal.due_on, today(turn))))
     items = [(f"№{signal.number}", f"rv:{answer.id}") for answer, signal in pending]
     turn.say("\n".join(lines), st.pager(items, page, "rvl"))
@@ -532,7 +533,8 @@ async def extensions(turn: Turn, args: object) -> None:
         turn.say(st.EXT_EMPTY)
         return
     page = min(page_of(args), menus.page_count(len(pending)) - 1)
-    items = [(f"№{signal.number} · +{request.workdays} раб. дн.", f"ex:{request.id}") for request, signal in pending]
+    items = [(f"№{signal.number} · +{request.workdays} раб. дн.", f"ex:{request.id}")
+             for request, signal in pending]
     turn.say(st.EXT_TITLE.format(count=await q.count_pending_extensions(turn.uow.session)),
              st.pager(items, page, "exl"))
 
