@@ -19,6 +19,7 @@ from handlers import (  # noqa: F401  (registers steps and commands)  # noqa: F4
     resident,
     texts,
 )
+from handlers.commands_menu import commands_for
 from handlers.context import Services
 from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn
 from handlers.errors import DomainError, Forbidden
@@ -138,6 +139,7 @@ class Conversation:
             turn = Turn(self.services, uow, peer, user, state)
             await dispatch(turn, inp)
             remember_menu(turn)
+            refresh_commands(turn)
             if inbox_ids and turn.outcome.replies:
                 await inbox.journal_replies(uow.session, min(inbox_ids),
                                             [reply.to_dict() for reply in turn.outcome.replies])
@@ -199,6 +201,16 @@ async def _unsupported(turn: Turn, kind: str) -> None:
         await turn.reprompt()
     else:
         await resident.main_menu(turn)
+
+
+def refresh_commands(turn: Turn) -> None:
+    """Tell the adapter to change the person's command menu when their staff roles changed."""
+    if turn.data.get("forgotten"):
+        return
+    roles = sorted(turn.user.role_names - {"resident"})
+    if turn.data.get("_roles", []) != roles:
+        turn.set(_roles=roles)
+        turn.outcome.commands = commands_for(roles)
 
 
 def remember_menu(turn: Turn) -> None:

@@ -12,7 +12,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
-from aiogram.types import BotCommand, CallbackQuery, Update
+from aiogram.types import BotCommand, BotCommandScopeChat, CallbackQuery, Update
 
 from bot.inbox import InboxProcessor
 from bot.metrics import Metrics
@@ -20,6 +20,7 @@ from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.inputs import callback_input, message_input, peer_of
 from bot.telegram.polling import Poller
 from bot.telegram.render import TelegramRenderer
+from handlers.commands_menu import commands_for
 from handlers.context import Services
 from handlers.conversation import Conversation
 from handlers.types import Input, Outcome, Peer, PhotoRef, Photos, Say
@@ -28,14 +29,6 @@ from storage.models import InboxUpdate
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
-RESIDENT_COMMANDS = [
-    ("new", "Сообщить о проблеме"),
-    ("my", "Мои обращения"),
-    ("help", "Как это работает"),
-    ("cancel", "Прервать заполнение"),
-    ("forget", "Удалить мои данные"),
-    ("start", "Начать сначала"),
-]
 
 
 def make_bot(token: str, api_url: str) -> Bot:
@@ -130,6 +123,8 @@ class TelegramChannel:
 
     async def _finish(self, peer: Peer, outcome: Outcome, row: InboxUpdate) -> None:
         await self._send(peer.peer_id, outcome.replies)
+        if outcome.commands is not None:
+            await self._set_commands(peer.peer_id, outcome.commands)
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             await self.inbox.replied(row.id)
         if outcome.failed:
@@ -141,6 +136,14 @@ class TelegramChannel:
         for listener in self.listeners:
             listener()
 
+    async def _set_commands(self, chat_id: int, commands: list[tuple[str, str]]) -> None:
+        """Staff see their role's commands in the menu of their own chat (a chat-scoped command list)."""
+        scope = BotCommandScopeChat(chat_id=chat_id)
+        try:
+            await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands], scope=scope)
+        except (TelegramAPIError, TelegramNetworkError) as exc:
+            log.warning("setting a chat's command menu failed: %s", type(exc).__name__)
+
     async def _resend(self, row: InboxUpdate, replies: list[Say]) -> None:
         await self._send(row.peer_id, replies)
 
@@ -151,7 +154,7 @@ class TelegramChannel:
             log.warning("reply to a telegram chat failed: %s", type(exc).__name__)
 
     async def start(self) -> None:
-        await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in RESIDENT_COMMANDS])
+        await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands_for(())])
         await self.inbox.recover()
         self.inbox.start_sweeping()
         if self.poller is not None:

@@ -106,3 +106,25 @@ async def test_database_restart_mid_dialog(services, pg_server):
         assert "принято" in r.last_text()
         async with services.uow() as uow:
             assert await uow.session.scalar(select(func.count(Signal.id))) == 1
+
+
+async def test_staff_command_menu_follows_roles(services):
+    from handlers import roles
+
+    async with telegram_bot(services) as (fake, channel, progress):
+        r = TgResident(fake, Env(progress), 3010)
+        await consent(r)
+        async with services.uow() as uow:
+            await roles.grant(uow, "telegram:3010", "moderator")
+            await uow.commit()
+        await r.say("/help")
+        scoped = [p for m, p in fake.calls if m == "setMyCommands" and p.get("scope", {}).get("chat_id") == 3010]
+        assert len(scoped) == 1 and {"queue", "review"} <= {c["command"] for c in scoped[0]["commands"]}
+        await r.say("/help")  # unchanged roles: no new call
+        async with services.uow() as uow:
+            await roles.revoke(uow, "telegram:3010", "moderator")
+            await uow.commit()
+        await r.say("/queue")
+        assert "недоступно" in r.texts()[-1]
+        scoped = [p for m, p in fake.calls if m == "setMyCommands" and p.get("scope", {}).get("chat_id") == 3010]
+        assert len(scoped) == 2 and "queue" not in {c["command"] for c in scoped[1]["commands"]}
