@@ -67,11 +67,57 @@ async def _migrate_and_seed(services: Services, url: str) -> None:
         log.info("seeded reference data: %d rows", result.created)
 
 
-class _NoNotifier:
+class Notifier:
+    """Delivery workers (one per channel), the cross-instance wake-up and the scheduler."""
+
+    def __init__(self, workers: list, wakeup, scheduler) -> None:  # type: ignore[no-untyped-def]
+        self.workers, self.wakeup, self.scheduler = workers, wakeup, scheduler
+
+    async def start(self) -> None:
+        for worker in self.workers:
+            await worker.start()
+        if self.wakeup is not None:
+            await self.wakeup.start()
+        await self.scheduler.start()
+
     async def stop(self) -> None:
-        return None
+        await self.scheduler.stop()
+        for worker in self.workers:
+            await worker.stop()
+        if self.wakeup is not None:
+            await self.wakeup.stop()
 
 
-async def start_notifier(settings: Settings, services: Services, channels: list, metrics) -> object:  # type: ignore[no-untyped-def]
-    """Delivery workers per channel and the scheduler (wired when the notifier lands)."""
-    return _NoNotifier()
+def build_notifier(settings: Settings, services: Services, channels: list) -> Notifier:  # type: ignore[type-arg]
+    from notifier.pgwake import PgWakeup
+    from notifier.ratelimit import ChannelLimits
+    from notifier.scheduler import JobSettings, NotifierScheduler
+    from notifier.worker import DeliveryWorker
+
+    common = dict(batch=settings.notify_batch, lease=settings.notify_lease_seconds,
+                  max_attempts=settings.notify_max_attempts, backoff_base=settings.notify_backoff_base_seconds,
+                  backoff_cap=settings.notify_backoff_cap_seconds, sweep=settings.notify_sweep_seconds)
+    workers = []
+    for channel in channels:
+        if channel.name == "telegram":
+            from bot.telegram.sender import TelegramSender
+
+            limits = ChannelLimits.telegram(settings.notify_telegram_rate, settings.notify_telegram_per_chat)
+            workers.append(DeliveryWorker(services, TelegramSender(channel.bot, services), limits=limits, **common))
+        elif channel.name == "vk":
+            from bot.vk.sender import VkSender
+
+            workers.append(DeliveryWorker(services, VkSender(channel.client, services),
+                                          limits=ChannelLimits.vk(settings.vk_rps), **common))
+    wakeup = None if services.db.is_sqlite else PgWakeup(services)
+    scheduler = NotifierScheduler(services, JobSettings(
+        reminder_workdays=settings.reminder_workdays, auto_close_days=settings.auto_close_days,
+        digest_hour=settings.digest_hour, morning_hour=settings.morning_hour,
+        sweep_seconds=settings.notify_sweep_seconds, leader_retry_seconds=settings.leader_retry_seconds))
+    return Notifier(workers, wakeup, scheduler)
+
+
+async def start_notifier(settings: Settings, services: Services, channels: list, metrics) -> Notifier:  # type: ignore[no-untyped-def]
+    notifier = build_notifier(settings, services, channels)
+    await notifier.start()
+    return notifier

@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     rset.add_argument("organization")
     rsub.add_parser("list", help="list routing rules")
 
+    outbox = sub.add_parser("outbox", help="notifications: list failed ones, retry them").add_subparsers(
+        dest="action", required=True)
+    ol = outbox.add_parser("list", help="notifications by state (default: failed)")
+    ol.add_argument("--failed", action="store_const", const="failed", dest="state", default="failed")
+    ol.add_argument("--state", choices=["pending", "sending", "sent", "failed", "undeliverable"], dest="state")
+    ol.add_argument("--limit", type=int, default=100)
+    orr = outbox.add_parser("retry", help="queue failed notifications again (all, or the given ids)")
+    orr.add_argument("ids", nargs="*", type=int)
+
     signals = sub.add_parser("signals", help="look at signals").add_subparsers(dest="action", required=True)
     sl = signals.add_parser("list", help="latest signals")
     sl.add_argument("--status", choices=["new", "rejected", "in_progress", "answer_review", "answered", "closed"])

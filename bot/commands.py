@@ -33,7 +33,8 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "db":
             return await _db(settings, services, args.action)
         await asyncio.to_thread(upgrade, settings.database_url)
-        handler = {"roles": _roles, "orgs": _orgs, "routes": _routes, "signals": _signals}[args.command]
+        handler = {"roles": _roles, "orgs": _orgs, "routes": _routes, "signals": _signals,
+                   "outbox": _outbox}[args.command]
         return await handler(services, args)
     except DomainError as exc:
         raise UsageError(str(exc)) from None
@@ -146,6 +147,23 @@ async def _pick(uow, model, name: str):  # type: ignore[no-untyped-def]
         known = ", ".join(r.name for r in await uow.session.scalars(select(model).order_by(model.id)))
         raise UsageError(f"unknown {model.__tablename__[:-1]} {name!r}; known: {known}")
     return rows
+
+
+async def _outbox(services, args) -> int:  # type: ignore[no-untyped-def]
+    from handlers.usecases import moment
+    from notifier import admin
+
+    if args.action == "retry":
+        count = await admin.retry(services, args.ids or None)
+        print(f"queued again: {count}")
+        return 0
+    rows = await admin.list_rows(services, args.state, limit=args.limit)
+    if not rows:
+        print(f"no {args.state} notifications")
+    for row in rows:
+        print(f"{row.id}\t{row.channel}:{row.peer_id}\t{row.dedupe_key}\tattempts={row.attempts}\t"
+              f"{moment(row.created_at, services)}\t{(row.last_error or '')[:120]}")
+    return 0
 
 
 async def _signals(services, args) -> int:  # type: ignore[no-untyped-def]

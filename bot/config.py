@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     vk_callback_secret: SecretStr | None = None
     http_listen: str | None = None
     redis_url: str | None = None
+    notify_telegram_rate: float = Field(default=30.0, gt=0)
+    notify_telegram_per_chat: float = Field(default=1.0, gt=0)
+    notify_batch: int = Field(default=50, ge=1)
+    notify_lease_seconds: float = Field(default=60.0, gt=0)
+    notify_max_attempts: int = Field(default=8, ge=1)
+    notify_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    notify_backoff_cap_seconds: float = Field(default=900.0, gt=0)
+    notify_sweep_seconds: float = Field(default=30.0, gt=0)
+    reminder_workdays: int = Field(default=2, ge=1)
+    auto_close_days: int = Field(default=14, ge=1)
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    morning_hour: int = Field(default=9, ge=0, le=23)
+    leader_retry_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("webhook_listen", "http_listen")
     @classmethod

@@ -136,6 +136,8 @@ class Conversation:
             if inbox_ids and await inbox.mark_handled(uow.session, inbox_ids) == 0:
                 return Outcome(duplicate=True)
             user = await uow.users.get_or_create(peer.channel, peer.peer_id)
+            if user.unreachable_at is not None:  # they write to us again: reachable again
+                user.unreachable_at = None
             turn = Turn(self.services, uow, peer, user, state)
             await dispatch(turn, inp)
             remember_menu(turn)

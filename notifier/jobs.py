@@ -45,7 +45,7 @@ def _day(d: date) -> str:
     return d.strftime("%d.%m.%Y")
 
 
-async def _notify(services: Services, uow: UnitOfWork, key: str, user: User, text: str) -> bool:
+async def _notify(uow: UnitOfWork, key: str, user: User, text: str) -> bool:
     payload = [Say(text).to_dict()]
     return await uow.outbox.add(key, channel=user.channel, peer_id=user.external_id, user_id=user.id,
                                 payload=payload)
@@ -69,7 +69,7 @@ async def remind_due(services: Services, *, workdays_before: int = 2) -> int:
             text = REMINDER.format(number=s.number, due=_day(s.due_on), left=workdays_between(today, s.due_on),
                                    municipality=esc(s.municipality.name), category=esc(s.category.name))
             for ex in await uow.users.members_of(s.organization_id):
-                queued += await _notify(services, uow, f"reminder:{s.id}:{s.due_on}:{ex.id}", ex, text)
+                queued += await _notify(uow, f"reminder:{s.id}:{s.due_on}:{ex.id}", ex, text)
         await uow.commit()
         uow.after_commit(services.wake_outbox)
     return queued
@@ -97,7 +97,7 @@ async def overdue_list(services: Services) -> int:
             if len(overdue) > LIST_MAX:
                 lines.append(MORE.format(count=len(overdue) - LIST_MAX))
             for mod in await uow.users.with_role("moderator"):
-                queued += await _notify(services, uow, f"overdue:{today}:{mod.id}", mod, "\n".join(lines))
+                queued += await _notify(uow, f"overdue:{today}:{mod.id}", mod, "\n".join(lines))
         await uow.commit()
         uow.after_commit(services.wake_outbox)
     return queued
@@ -122,7 +122,7 @@ async def auto_close(services: Services, *, after_days: int) -> int:
                 uow.signals.audit(change.action, signal_id=s.id, actor_id=None, auto=True, after_days=after_days)
                 author = await uow.users.by_id(s.author_id) if s.author_id else None
                 if author is not None:
-                    await _notify(services, uow, f"auto_closed:{s.id}:{author.id}", author,
+                    await _notify(uow, f"auto_closed:{s.id}:{author.id}", author,
                                   AUTO_CLOSED.format(number=s.number, days=after_days))
                 await uow.commit()
                 uow.after_commit(services.wake_outbox)
@@ -164,7 +164,7 @@ async def digest(services: Services) -> int:
                              median=_duration(statistics.median(spans)) if spans else "—")
         queued = 0
         for mod in await uow.users.with_role("moderator"):
-            queued += await _notify(services, uow, f"digest:{today}:{mod.id}", mod, text)
+            queued += await _notify(uow, f"digest:{today}:{mod.id}", mod, text)
         await uow.commit()
         uow.after_commit(services.wake_outbox)
     return queued

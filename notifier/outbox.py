@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from handlers.context import Services
@@ -54,8 +54,8 @@ async def claim(services: Services, channel: str, *, limit: int, lease: float,
     o, p = aliased(Row, name="o"), aliased(Row, name="p")
     due = or_(and_(o.state == "pending", o.available_at <= now),
               and_(o.state == "sending", o.claimed_until < now))
-    older = exists().where(p.channel == o.channel, p.peer_id == o.peer_id, p.id < o.id, p.state.in_(ACTIVE))
-    pick = select(o.id).where(o.channel == channel, due, ~older).order_by(o.id).limit(limit)
+    heads = select(func.min(p.id)).where(p.channel == channel, p.state.in_(ACTIVE)).group_by(p.peer_id)
+    pick = select(o.id).where(o.id.in_(heads), due).order_by(o.id).limit(limit)
     if not services.db.is_sqlite:
         pick = pick.with_for_update(skip_locked=True, of=o)
     until = now + timedelta(seconds=lease)
@@ -70,33 +70,49 @@ async def claim(services: Services, channel: str, *, limit: int, lease: float,
     return sorted((Claimed(*row, claimed_until=until) for row in rows), key=lambda c: c.id)
 
 
-async def _finish(services: Services, row: Claimed, **values: Any) -> bool:
-    """Update a row we still hold (same claim token); False when the claim was lost."""
+async def finish(services: Services, outcomes: Sequence[tuple[Claimed, dict[str, Any]]]) -> list[bool]:
+    """Record several outcomes in one short transaction (a group commit); each update applies only while
+    its claim still holds (same id, state 'sending' and attempts). False where the claim was lost."""
+    done = []
     async with services.uow() as uow:
-        result = await uow.session.execute(
-            update(Row).where(Row.id == row.id, Row.state == "sending", Row.attempts == row.attempts)
-            .values(claimed_until=None, **values))
+        for row, values in outcomes:
+            result = await uow.session.execute(
+                update(Row).where(Row.id == row.id, Row.state == "sending", Row.attempts == row.attempts)
+                .values(claimed_until=None, **values))
+            done.append(result.rowcount == 1)
         await uow.commit()
-    return result.rowcount == 1
+    return done
 
 
-async def mark_sent(services: Services, row: Claimed, now: datetime | None = None) -> bool:
-    return await _finish(services, row, state="sent", sent_at=now or services.now(), last_error=None)
+def sent(now: datetime) -> dict[str, Any]:
+    return {"state": "sent", "sent_at": now, "last_error": None}
 
 
-async def retry_later(services: Services, row: Claimed, *, delay: float, error: str,
-                      count_attempt: bool = True, now: datetime | None = None) -> bool:
+def later(row: Claimed, *, delay: float, error: str, now: datetime, count_attempt: bool = True) -> dict[str, Any]:
     """Back to pending after `delay` seconds; a platform's "slow down" (count_attempt=False) is free."""
-    now = now or services.now()
     values: dict[str, Any] = {"state": "pending", "available_at": now + timedelta(seconds=delay),
                               "last_error": error[:500]}
     if not count_attempt:
         values["attempts"] = row.attempts - 1
-    return await _finish(services, row, **values)
+    return values
+
+
+def failed(error: str) -> dict[str, Any]:
+    return {"state": "failed", "last_error": error[:500]}
+
+
+async def mark_sent(services: Services, row: Claimed, now: datetime | None = None) -> bool:
+    return (await finish(services, [(row, sent(now or services.now()))]))[0]
+
+
+async def retry_later(services: Services, row: Claimed, *, delay: float, error: str,
+                      count_attempt: bool = True, now: datetime | None = None) -> bool:
+    values = later(row, delay=delay, error=error, now=now or services.now(), count_attempt=count_attempt)
+    return (await finish(services, [(row, values)]))[0]
 
 
 async def mark_failed(services: Services, row: Claimed, error: str) -> bool:
-    return await _finish(services, row, state="failed", last_error=error[:500])
+    return (await finish(services, [(row, failed(error))]))[0]
 
 
 async def mark_undeliverable(services: Services, row: Claimed, error: str,
@@ -128,38 +144,3 @@ async def next_due(services: Services, channel: str) -> datetime | None:
         await uow.commit()
     found = [t for t in (pending, leased) if t is not None]
     return min(found) if found else None
-
-
-async def list_rows(services: Services, state: str = "failed", *, channel: str | None = None,
-                    limit: int = 100) -> list[OutboxMessage]:
-    """Rows in `state`, newest first (for `outbox list --failed`)."""
-    stmt = select(Row).where(Row.state == state).order_by(Row.id.desc()).limit(limit)
-    if channel:
-        stmt = stmt.where(Row.channel == channel)
-    async with services.uow() as uow:
-        rows = list(await uow.session.scalars(stmt))
-        await uow.commit()
-    return rows
-
-
-async def retry(services: Services, ids: Sequence[int] | None = None) -> int:
-    """Queue failed rows again with fresh attempts: the given ids (failed or undeliverable) or all failed."""
-    if ids is not None and not ids:
-        return 0
-    where = Row.state == "failed" if ids is None else and_(Row.id.in_(list(ids)),
-                                                           Row.state.in_(("failed", "undeliverable")))
-    async with services.uow() as uow:
-        result = await uow.session.execute(
-            update(Row).where(where).values(state="pending", attempts=0, available_at=services.now(),
-                                            claimed_until=None))
-        await uow.commit()
-        uow.after_commit(services.wake_outbox)
-    return result.rowcount
-
-
-async def counts(services: Services) -> dict[str, int]:
-    """Rows per state (for /healthz and /metrics)."""
-    async with services.uow() as uow:
-        rows = (await uow.session.execute(select(Row.state, func.count(Row.id)).group_by(Row.state))).all()
-        await uow.commit()
-    return {state: n for state, n in rows}

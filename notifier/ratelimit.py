@@ -18,6 +18,7 @@ class ChannelLimits:
     burst: int = 1
     headroom: float = 0.98
     chat_headroom: float = 0.95  # a chat gets few messages: spacing them safely costs nothing
+    catch_up: float = 0.5  # a late wake-up is made good up to this share of a slot (at most 20 ms)
 
     @classmethod
     def telegram(cls, rate: float = 30.0, per_chat: float | None = 1.0, **kw: float) -> ChannelLimits:
@@ -25,8 +26,8 @@ class ChannelLimits:
 
     @classmethod
     def vk(cls, rate: float = 20.0, **kw: float) -> ChannelLimits:
-        # VK counts requests in a sliding second: no burst, a little more headroom.
-        return cls(rate, None, **{"headroom": 0.96, **kw})  # type: ignore[arg-type]
+        # VK counts requests in any sliding second: no burst, more headroom, less catching up.
+        return cls(rate, None, **{"headroom": 0.96, "catch_up": 0.25, **kw})  # type: ignore[arg-type]
 
 
 class Pace:
@@ -72,7 +73,7 @@ class Limiter:
         self.limits = limits
         self.clock = clock
         rate = limits.rate * limits.headroom
-        self.total = Pace(rate, limits.burst, clock, slack=min(0.25 / rate, 0.02))
+        self.total = Pace(rate, limits.burst, clock, slack=min(limits.catch_up / rate, 0.02))
         self._chats: dict[int, Pace] = {}
         self._pruned = clock()
 

@@ -7,10 +7,12 @@ import logging
 import random
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from handlers.context import Services
 from handlers.types import Say
 from notifier import outbox
+from notifier.commits import GroupCommit
 from notifier.outbox import Claimed
 from notifier.ratelimit import ChannelLimits, Limiter
 from notifier.sender import Rejected, RetryAfter, Sender, Transient, Unreachable
@@ -46,6 +48,7 @@ class DeliveryWorker:
         self._waiting: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.commits = GroupCommit(services)
 
     def wake(self) -> None:
         self._event.set()
@@ -124,7 +127,8 @@ class DeliveryWorker:
         try:
             await self.limiter.acquire(row.peer_id, self.cost(replies))
         except asyncio.CancelledError:
-            await outbox.retry_later(self.services, row, delay=0, error="worker stopped", count_attempt=False)
+            stopped = outbox.later(row, delay=0, error="worker stopped", now=self.services.now(), count_attempt=False)
+            await self.commits.record(row, stopped)
             return False
         finally:
             self._waiting.discard(task)
@@ -136,36 +140,39 @@ class DeliveryWorker:
     async def _send(self, row: Claimed, replies: list[Say]) -> None:
         try:
             await self.sender.send(row.peer_id, replies, key=str(row.id))
-        except RetryAfter as exc:
-            self.stats["retry_after"] += 1
-            self.limiter.penalize(row.peer_id, exc.seconds)
-            await outbox.retry_later(self.services, row, delay=exc.seconds, error=str(exc), count_attempt=False)
         except Unreachable as exc:
             self.stats["undeliverable"] += 1
             log.info("outbox row %d: recipient unreachable on %s", row.id, self.channel)
             await outbox.mark_undeliverable(self.services, row, str(exc))
-        except Rejected as exc:
-            self.stats["rejected"] += 1
-            log.error("outbox row %d rejected by %s (not retried): %s", row.id, self.channel, str(exc)[:200])
-            await outbox.mark_failed(self.services, row, f"rejected: {exc}")
-        except Exception as exc:  # Transient, or a sender bug: retried with backoff, then failed
-            if not isinstance(exc, Transient):
-                log.exception("outbox row %d: unexpected error from the %s sender", row.id, self.channel)
-            await self._retry(row, exc)
+            return
+        except Exception as exc:
+            values = self._failure(row, exc)
         else:
             self.stats["sent"] += 1
-            if await outbox.mark_sent(self.services, row):
-                self.latencies.append((self.services.now() - row.created_at).total_seconds())
-            else:
-                log.warning("outbox row %d: sent after its claim was lost (lease too short?)", row.id)
+            values = outbox.sent(self.services.now())
+        recorded = await self.commits.record(row, values)
+        if values["state"] == "sent" and recorded:
+            self.latencies.append((values["sent_at"] - row.created_at).total_seconds())
+        elif values["state"] == "sent":
+            log.warning("outbox row %d: sent after its claim was lost (lease too short?)", row.id)
 
-    async def _retry(self, row: Claimed, exc: Exception) -> None:
-        error = f"{type(exc).__name__}: {exc}"
+    def _failure(self, row: Claimed, exc: Exception) -> dict[str, Any]:
+        """429 waits and is free; 400 fails at once; anything else backs off until max_attempts."""
+        now, error = self.services.now(), f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, RetryAfter):
+            self.stats["retry_after"] += 1
+            self.limiter.penalize(row.peer_id, exc.seconds)
+            return outbox.later(row, delay=exc.seconds, error=error, now=now, count_attempt=False)
+        if isinstance(exc, Rejected):
+            self.stats["rejected"] += 1
+            log.error("outbox row %d rejected by %s (not retried): %s", row.id, self.channel, str(exc)[:200])
+            return outbox.failed(error)
+        if not isinstance(exc, Transient):
+            log.exception("outbox row %d: unexpected error from the %s sender", row.id, self.channel)
         if row.attempts >= self.max_attempts:
             self.stats["failed"] += 1
             log.warning("outbox row %d failed after %d attempts on %s", row.id, row.attempts, self.channel)
-            await outbox.mark_failed(self.services, row, error)
-            return
+            return outbox.failed(error)
         self.stats["retried"] += 1
         delay = outbox.backoff(row.attempts, self.backoff_base, self.backoff_cap, self.rng)
-        await outbox.retry_later(self.services, row, delay=delay, error=error)
+        return outbox.later(row, delay=delay, error=error, now=now)

@@ -84,3 +84,21 @@ async def test_db_copy_sqlite_to_postgresql(tmp_path, request):
     assert "ООО «Свет»" in cli(target, "orgs", "list", tmp_path=tmp_path).stdout
     again = cli(source, "db", "copy", target, tmp_path=tmp_path)
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+async def test_outbox_list_and_retry(services, db_url, tmp_path):
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+
+    async with services.uow() as uow:
+        await uow.outbox.add("test:1", channel="telegram", peer_id=1, user_id=None,
+                             payload=[{"text": "x", "buttons": [], "photos": [], "ask_location": False}])
+        row = await uow.session.scalar(select(OutboxMessage))
+        row.state, row.attempts, row.last_error = "failed", 8, "telegram 500"
+        await uow.commit()
+    listed = cli(db_url, "outbox", "list", "--failed", tmp_path=tmp_path)
+    assert listed.returncode == 0 and "test:1" in listed.stdout and "telegram 500" in listed.stdout
+    retried = cli(db_url, "outbox", "retry", tmp_path=tmp_path)
+    assert retried.returncode == 0 and "queued again: 1" in retried.stdout
+    assert "no failed" in cli(db_url, "outbox", "list", tmp_path=tmp_path).stdout

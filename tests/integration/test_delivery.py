@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.types import Say
-from notifier import outbox
+from notifier import admin, outbox
 from notifier.ratelimit import ChannelLimits, Limiter
 from notifier.sender import Rejected, RetryAfter, Transient, Unreachable
 from notifier.worker import DeliveryWorker
@@ -131,7 +131,7 @@ async def test_transient_errors_back_off_then_fail(services, running):
     first_gap, second_gap = times[1] - times[0], times[2] - times[1]
     assert first_gap >= 0.19 and second_gap >= 0.39  # 0.2 s, then 0.4 s (rng pinned to the top)
     assert (await state(services, row_id)).last_error == "Transient: reset"
-    assert [r.id for r in await outbox.list_rows(services, "failed")] == [row_id]
+    assert [r.id for r in await admin.list_rows(services, "failed")] == [row_id]
 
 
 async def state_is(services, row_id: int, expected: str) -> bool:
@@ -220,7 +220,7 @@ async def test_pace_stays_under_the_limit(services, running):
         await add(services, f"p{i}", 500 + i)
     await eventually(lambda: len(sender.delivered) == 12)
     stamps = sorted(t for _, _, t in sender.calls)
-    interval, slack = 1 / (20 * 0.97), 0.25 / (20 * 0.97)
+    interval, slack = 1 / (20 * 0.97), min(0.5 / (20 * 0.97), 0.02)
     for i in range(len(stamps)):  # k sends never closer than k slots, less the catch-up slack
         for j in range(i + 1, len(stamps)):
             assert stamps[j] - stamps[i] >= (j - i) * interval - slack - 0.002
@@ -256,7 +256,7 @@ async def test_a_stalled_loop_does_not_release_a_bunch_of_sends():
     time.sleep(0.1)  # noqa: ASYNC251  the loop is blocked past every slot the waiters had in mind
     await asyncio.gather(*tasks)
     gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
-    assert min(gaps) >= 0.015, gaps  # 20 ms apart, less at most the 5 ms catch-up slack
+    assert min(gaps) >= 0.009, gaps  # 20 ms slots, less at most the 10 ms catch-up slack
 
 
 async def test_stop_hands_back_rows_waiting_for_a_slot(services):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from handlers.types import Say
-from notifier import outbox
+from notifier import admin, outbox
 from storage.models import OutboxMessage, User
 from storage.types import utcnow
 
@@ -100,11 +100,11 @@ async def test_failed_rows_are_listed_and_retried_by_admin(services):
     assert await outbox.mark_failed(services, claimed[0], "Transient: 500")
     assert await outbox.mark_failed(services, claimed[1], "rejected: 400")
     assert await outbox.mark_undeliverable(services, claimed[2], "telegram 403")
-    assert [r.id for r in await outbox.list_rows(services, "failed")] == [ids[1], ids[0]]
-    assert await outbox.counts(services) == {"failed": 2, "undeliverable": 1}
-    assert await outbox.retry(services, [ids[0]]) == 1
-    assert await outbox.retry(services) == 1  # all failed: only ids[1] is left
-    assert await outbox.retry(services, [ids[2]]) == 1  # an undeliverable row, explicitly
+    assert [r.id for r in await admin.list_rows(services, "failed")] == [ids[1], ids[0]]
+    assert await admin.counts(services) == {"failed": 2, "undeliverable": 1}
+    assert await admin.retry(services, [ids[0]]) == 1
+    assert await admin.retry(services) == 1  # all failed: only ids[1] is left
+    assert await admin.retry(services, [ids[2]]) == 1  # an undeliverable row, explicitly
     assert (await row(services, ids[0])).attempts == 0
     again = await outbox.claim(services, "telegram", limit=10, lease=30)
     assert sorted(c.id for c in again) == ids

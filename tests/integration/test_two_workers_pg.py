@@ -18,10 +18,12 @@ from storage.models import OutboxMessage
 from tests.integration.test_delivery import ScriptedSender, eventually
 
 
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"])  # several instances need PostgreSQL
+
+
 @pytest.fixture
 def pg_only(backend):
-    if backend != "postgresql":
-        pytest.skip("several instances need PostgreSQL")
+    assert backend == "postgresql"
 
 
 @pytest.fixture
