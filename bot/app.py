@@ -72,7 +72,7 @@ class Instance:
 
     async def start(self) -> None:
         s = self.settings
-        http = build_app(self.services, self.metrics, self.channels)
+        http = build_app(self.services, self.metrics, self.channels, self.health_facts)
         if s.telegram_bot_token:
             from bot.telegram.channel import TelegramChannel, make_bot
 
@@ -112,6 +112,10 @@ class Instance:
         from bot.bootstrap import start_notifier
 
         self.notifier = await start_notifier(self.settings, self.services, self.channels, self.metrics)
+
+    def health_facts(self) -> dict[str, object]:
+        scheduler = getattr(self.notifier, "scheduler", None)
+        return {"scheduler_leader": bool(scheduler and scheduler.leadership.is_leader)}
 
     async def stop(self) -> None:
         if self.runner is not None:

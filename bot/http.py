@@ -22,6 +22,7 @@ Ingest = Callable[[list[dict[str, Any]]], Awaitable[None]]
 SERVICES = web.AppKey("services", Services)
 METRICS = web.AppKey("metrics", Metrics)
 CHANNELS = web.AppKey("channels", list)
+EXTRA = web.AppKey("extra", object)
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -80,6 +81,7 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # any failure to reach the database makes the instance unhealthy
         body["database"] = f"error: {type(exc).__name__}"
         status = 503
+    body.update(request.app[EXTRA]())
     for channel in request.app[CHANNELS]:
         running = bool(getattr(channel, "running", True))
         body["channels"][channel.name] = "running" if running else "stopped"
@@ -104,8 +106,11 @@ async def metrics(request: web.Request) -> web.Response:
                         headers={"X-Content-Type-Options": "nosniff"})
 
 
-def build_app(services: Services, metrics_: Metrics, channels: list[Any]) -> web.Application:
+def build_app(services: Services, metrics_: Metrics, channels: list[Any],
+              extra: Callable[[], dict[str, Any]] = dict) -> web.Application:
+    """`extra` adds facts to /healthz (e.g. whether this instance leads the scheduler)."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[EXTRA] = extra
     app[SERVICES] = services
     app[METRICS] = metrics_
     app[CHANNELS] = channels

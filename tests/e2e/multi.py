@@ -15,6 +15,16 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "multi-instance-secret"
+POLL = 0.1  # seconds between looks at another process's state while waiting for a condition
+
+
+async def until(check, timeout: float, what: str) -> None:
+    """Wait for an async condition about another process (which cannot wake us itself)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(POLL)
 
 
 def free_port() -> int:
@@ -113,7 +123,11 @@ class BotProcess:
                     pass  # not listening yet
                 if asyncio.get_running_loop().time() > deadline:
                     raise AssertionError(f"{self.name} not healthy: {self.tail()}")
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(POLL)
+
+    async def health(self) -> dict:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{self.port}/healthz") as r:
+            return await r.json()
 
     def tail(self) -> str:
         logs = sorted(self.logdir.glob(f"{self.name}-*.log"))
@@ -146,7 +160,7 @@ class RemoteResident:
                 for b in row:
                     if b["text"].startswith(label):
                         mid, data = msg["message_id"], b["callback_data"]
-                        await self._step(lambda: self.fake.user_callback(self.user_id, mid, data), expect)
+                        await self._step(lambda m=mid, d=data: self.fake.user_callback(self.user_id, m, d), expect)
                         return
         await self.say(label, expect)  # a reply-keyboard button sends its label as text
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import InboxUpdate, Signal
-from tests.e2e.multi import SECRET, BotProcess, Nginx, RemoteResident, free_port, nginx_binary
+from tests.e2e.multi import SECRET, BotProcess, Nginx, RemoteResident, free_port, nginx_binary, until
 from tests.e2e.tg_harness import TOKEN
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -38,7 +38,8 @@ async def test_two_instances_behind_nginx(services, db_url, tmp_path, nginx_path
                "DATABASE_URL": db_url, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.base_url,
                "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{front}/telegram/webhook",
                "TELEGRAM_WEBHOOK_SECRET": SECRET, "MEDIA_DIR": str(tmp_path / "media"),
-               "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING", "MAX_MESSAGES_PER_MINUTE": "1000"}
+               "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING", "MAX_MESSAGES_PER_MINUTE": "1000",
+               "LEADER_RETRY_SECONDS": "0.5"}
         nginx = Nginx(nginx_path, tmp_path / "nginx", front, [p1, p2])
         (tmp_path / "nginx").mkdir()
         nginx.start()
@@ -52,9 +53,18 @@ async def test_two_instances_behind_nginx(services, db_url, tmp_path, nginx_path
             if kill:
                 async def kill_midway():
                     await fake.wait_for(lambda: len(fake.webhook_deliveries) >= RESIDENTS * 3, timeout=120)
-                    a.kill()
-                    a.start()  # the supervisor (systemd) restarts it
-                    await a.healthy()
+                    leaders = [p for p in (a, b) if (await p.health())["scheduler_leader"]]
+                    assert len(leaders) == 1, "exactly one scheduler leader"
+                    victim = leaders[0]
+                    survivor = b if victim is a else a
+                    victim.kill()  # kill the leader: the other instance must take over the scheduler
+                    async def survivor_leads():
+                        return (await survivor.health())["scheduler_leader"]
+
+                    await until(survivor_leads, 15, "the survivor to take over the scheduler")
+                    victim.start()  # the supervisor (systemd) restarts it
+                    await victim.healthy()
+                    assert not (await victim.health())["scheduler_leader"]
                 await asyncio.gather(run, kill_midway())
             else:
                 await run

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import Signal
-from tests.e2e.tg_harness import TgResident, telegram_bot
 from tests.e2e.test_intake_scenarios import consent, to_description
+from tests.e2e.tg_harness import TgResident, telegram_bot
 from tests.images import jpeg_with_gps
 
 

@@ -17,7 +17,6 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from tests.integration.test_delivery import ScriptedSender, eventually
 
-
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])  # several instances need PostgreSQL
 
 
