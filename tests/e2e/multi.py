@@ -109,6 +109,17 @@ class BotProcess:
                 self.proc.kill()
         return self.proc.returncode if self.proc else None
 
+    async def sigterm(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM and wait for the exit without blocking the loop (the fakes live on it)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.to_thread(self.proc.wait, timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return None
+
     async def healthy(self, timeout: float = 60.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         async with aiohttp.ClientSession() as http:

@@ -90,6 +90,7 @@ async def test_two_instances_behind_nginx(services, db_url, tmp_path, nginx_path
                                         "принято")]
                 assert order == sorted(order), plain
             assert [x for x in fake.rejected if "webhook" not in x[0]] == []
+            assert await asyncio.gather(a.sigterm(), b.sigterm()) == [0, 0], "SIGTERM: a clean shutdown"
         finally:
             for proc in (a, b):
                 proc.terminate()
