@@ -128,3 +128,25 @@ async def test_staff_command_menu_follows_roles(services):
         assert "недоступно" in r.texts()[-1]
         scoped = [p for m, p in fake.calls if m == "setMyCommands" and p.get("scope", {}).get("chat_id") == 3010]
         assert len(scoped) == 2 and "queue" not in {c["command"] for c in scoped[1]["commands"]}
+
+
+async def test_429_between_photo_and_text_does_not_resend_the_photo(services):
+    from bot.telegram.sender import TelegramSender
+    from handlers.photos import store_photo
+    from handlers.types import Say
+    from storage.images import sanitize
+    from tests.e2e.tg_harness import TOKEN, make_bot
+    from tests.fakes.telegram_server import FakeTelegram
+
+    clean = sanitize(jpeg_with_gps())
+    photo_id = await store_photo(services, clean.data, clean.width, clean.height)
+    async with FakeTelegram(token=TOKEN, rate_limit_per_chat=1) as fake:
+        fake.add_chat(3020)
+        bot = make_bot(TOKEN, fake.base_url)
+        try:
+            await TelegramSender(bot, services).send(3020, [Say("Ответ с фото", photos=(photo_id,))], key="1")
+        finally:
+            await bot.session.close()
+        sent = fake.sent_messages(3020)
+        assert fake.count_429 >= 1  # the text hit the per-chat limit right after the photo
+        assert [bool(m.get("photo")) for m in sent] == [True, False] and sent[1]["text"] == "Ответ с фото"
