@@ -13,8 +13,6 @@ from storage.region import distance_km
 
 ORDER = ["intake.municipality", "intake.category", "intake.description", "intake.photos",
          "intake.location", "intake.summary"]
-FIELDS = ("municipality_id", "category_id", "description", "long_description", "photo_ids",
-          "lat", "lon", "address", "editing", "page")
 
 
 @command("new")
@@ -67,33 +65,38 @@ async def ask_municipality(turn: Turn) -> None:
     turn.say(texts.ASK_MUNICIPALITY, menus.paged(items, turn.data.get("page", 0), "mp"), ask_location=True)
 
 
-@step("intake.municipality", prompt=ask_municipality)
-async def on_municipality(turn: Turn, inp: Input) -> None:
+async def choose(turn: Turn, inp: Input, *, field: str, prefix: str, ask, get, by_name) -> None:  # type: ignore[no-untyped-def]
+    """A paged choice from a list: pick by button or by typing the name; ‹ › page; «Назад»."""
+    chosen = None
     if isinstance(inp, Press):
         if inp.payload == "back":
             await go_back(turn)
             return
-        page = _page_arg(inp.payload, "mp")
+        page = _page_arg(inp.payload, f"{prefix}p")
         if page is not None:
             turn.set(page=page)
-            await ask_municipality(turn)
+            await ask(turn)
             return
-        chosen = _page_arg(inp.payload, "m")
-        if chosen is not None and await turn.uow.catalog.municipality(chosen):
-            turn.set(municipality_id=chosen)
-            await advance(turn)
-            return
+        item = _page_arg(inp.payload, prefix)
+        chosen = await get(item) if item is not None else None
+    elif isinstance(inp, Text):
+        chosen = await by_name(inp.text)
+    if chosen is None:
+        turn.say(texts.HINT_BUTTONS)
+        await ask(turn)
+        return
+    turn.set(**{field: chosen.id})
+    await advance(turn)
+
+
+@step("intake.municipality", prompt=ask_municipality)
+async def on_municipality(turn: Turn, inp: Input) -> None:
     if isinstance(inp, Location):
         await _guess_municipality(turn, inp)
         return
-    if isinstance(inp, Text):
-        found = await turn.uow.catalog.municipality_by_name(inp.text.strip())
-        if found:
-            turn.set(municipality_id=found.id)
-            await advance(turn)
-            return
-    turn.say(texts.HINT_BUTTONS)
-    await ask_municipality(turn)
+    catalog = turn.uow.catalog
+    await choose(turn, inp, field="municipality_id", prefix="m", ask=ask_municipality,
+                 get=catalog.municipality, by_name=catalog.municipality_by_name)
 
 
 async def _guess_municipality(turn: Turn, loc: Location) -> None:
@@ -143,28 +146,9 @@ async def ask_category(turn: Turn) -> None:
 
 @step("intake.category", prompt=ask_category)
 async def on_category(turn: Turn, inp: Input) -> None:
-    if isinstance(inp, Press):
-        if inp.payload == "back":
-            await go_back(turn)
-            return
-        page = _page_arg(inp.payload, "cp")
-        if page is not None:
-            turn.set(page=page)
-            await ask_category(turn)
-            return
-        chosen = _page_arg(inp.payload, "c")
-        if chosen is not None and await turn.uow.catalog.category(chosen):
-            turn.set(category_id=chosen)
-            await advance(turn)
-            return
-    if isinstance(inp, Text):
-        found = await turn.uow.catalog.category_by_name(inp.text.strip())
-        if found:
-            turn.set(category_id=found.id)
-            await advance(turn)
-            return
-    turn.say(texts.HINT_BUTTONS)
-    await ask_category(turn)
+    catalog = turn.uow.catalog
+    await choose(turn, inp, field="category_id", prefix="c", ask=ask_category,
+                 get=catalog.category, by_name=catalog.category_by_name)
 
 
 # ----- 3. description -----
