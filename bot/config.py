@@ -45,7 +45,6 @@ class Settings(BaseSettings):
     vk_callback_confirmation: str | None = None
     vk_callback_secret: SecretStr | None = None
     http_listen: str | None = None
-    redis_url: str | None = None
     notify_telegram_rate: float = Field(default=30.0, gt=0)
     notify_telegram_per_chat: float = Field(default=1.0, gt=0)
     notify_batch: int = Field(default=50, ge=1)
