@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -112,6 +113,10 @@ class Instance:
         from bot.bootstrap import start_notifier
 
         self.notifier = await start_notifier(self.settings, self.services, self.channels, self.metrics)
+        # Everything imported and wired so far lives as long as the process: keep it out of the
+        # collector's full passes (measured: 190-280 ms pauses otherwise, see bench/README.md).
+        gc.collect()
+        gc.freeze()
 
     def health_facts(self) -> dict[str, object]:
         scheduler = getattr(self.notifier, "scheduler", None)

@@ -80,6 +80,8 @@ class InboxProcessor:
                     current_update.reset(token)
                 if consumed == 0:
                     await asyncio.sleep(self.retry_wait)
+                elif consumed == len(rows) and peer_id not in self._again:
+                    return  # nothing new arrived meanwhile: no need to read the backlog again
         except Exception:
             log.exception("inbox drain failed for a %s peer; it is retried on the next update", self.channel)
         finally:
