@@ -18,6 +18,9 @@ from notifier.sender import Rejected, RetryAfter, Transient, Unreachable
 from notifier.worker import DeliveryWorker
 from storage.models import OutboxMessage, User
 
+POLL = 0.01  # seconds between checks of a condition the code under test cannot signal
+STALL = 0.1  # how long a test blocks the event loop to simulate a stalled process
+
 
 class ScriptedSender:
     """Records every call; raises the next scripted error for a peer, else delivers."""
@@ -55,7 +58,7 @@ async def eventually(predicate, timeout: float = 10.0, what: str = "condition"):
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(POLL)  # a poll interval of a condition wait, not a fixed wait
 
 
 async def add(services, key: str, peer: int, user_id: int | None = None) -> int:
@@ -253,7 +256,7 @@ async def test_a_stalled_loop_does_not_release_a_bunch_of_sends():
 
     tasks = [asyncio.create_task(one()) for _ in range(4)]
     await asyncio.sleep(0)
-    time.sleep(0.1)  # noqa: ASYNC251  the loop is blocked past every slot the waiters had in mind
+    time.sleep(STALL)  # noqa: ASYNC251  the loop is blocked past every slot the waiters had in mind
     await asyncio.gather(*tasks)
     gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
     assert min(gaps) >= 0.009, gaps  # 20 ms slots, less at most the 10 ms catch-up slack

@@ -44,6 +44,8 @@ RESIDENT = Peer("vk", 5001, "Анна")
 STAFF = ((MOD, ("moderator",), None), (MOD2, ("moderator",), None), (EXE, ("executor",), ORG),
          (EXE_OTHER, ("executor",), OTHER_ORG), (ADMIN, ("admin",), None))
 
+LOCK_POLL = 0.005  # seconds between looks at pg_stat_activity while waiting for a lock waiter
+
 
 class BytesFetcher:
     async def fetch(self, ref):
@@ -416,7 +418,7 @@ async def _wait_for_lock_waiter(services) -> None:
                     "AND wait_event_type = 'Lock'"))
             if waiting:
                 return
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(LOCK_POLL)
 
 
 def hold_first_lock(monkeypatch, services) -> dict[str, bool]:
