@@ -112,7 +112,7 @@ class Instance:
             await next(c for c in self.channels if c.name == "telegram").set_webhook(s.telegram_webhook_url, s.telegram_webhook_secret.get_secret_value())
         from bot.bootstrap import start_notifier
 
-        self.notifier = await start_notifier(self.settings, self.services, self.channels, self.metrics)
+        self.notifier = await start_notifier(self.settings, self.services, self.channels)
         # Everything imported and wired so far lives as long as the process: keep it out of the
         # collector's full passes (measured: 190-280 ms pauses otherwise, see bench/README.md).
         gc.collect()

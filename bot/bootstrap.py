@@ -117,7 +117,7 @@ def build_notifier(settings: Settings, services: Services, channels: list) -> No
     return Notifier(workers, wakeup, scheduler)
 
 
-async def start_notifier(settings: Settings, services: Services, channels: list, metrics) -> Notifier:  # type: ignore[no-untyped-def]
+async def start_notifier(settings: Settings, services: Services, channels: list) -> Notifier:  # type: ignore[type-arg]
     notifier = build_notifier(settings, services, channels)
     await notifier.start()
     return notifier

@@ -6,8 +6,8 @@ from handlers import menus
 from handlers import staff_texts as st
 from handlers import staff_usecases as uc
 from handlers.dialog import Turn, action, command, step
-from handlers.errors import AlreadyHandled, DomainError, Forbidden
-from handlers.moderation import ints, leave_step, load_signal, page_of, refusing, staff, today
+from handlers.errors import DomainError, Forbidden
+from handlers.moderation import attempt, ints, leave_step, load_signal, page_of, refusing, staff, today
 from handlers.texts import DONE, SKIP, esc
 from handlers.types import Button, Input, Press, StoredPhotos, Text
 from storage import staff_queries as q
@@ -189,18 +189,10 @@ async def on_preview(turn: Turn, inp: Input) -> None:
     elif isinstance(inp, Press) and inp.payload == "edp":
         await turn.goto("ex.photos", staff={**data, "photo_ids": []})
     elif isinstance(inp, Press) and inp.payload == "submit":
-        try:
-            await uc.submit_answer(turn.services, turn.uow, turn.user, data["signal_id"], data["text"],
-                                   data["photo_ids"])
-        except (AlreadyHandled, Forbidden) as exc:
+        if await attempt(turn, uc.submit_answer(turn.services, turn.uow, turn.user, data["signal_id"],
+                                                data["text"], data["photo_ids"])):
             leave_step(turn)
-            turn.say(st.refusal(exc))
-            return
-        except DomainError as exc:
-            turn.say(st.refusal(exc))
-            return
-        leave_step(turn)
-        turn.say(st.SUBMITTED.format(number=data["number"]), ((Button(st.TO_TASKS, "tkp:0"),),))
+            turn.say(st.SUBMITTED.format(number=data["number"]), ((Button(st.TO_TASKS, "tkp:0"),),))
     else:
         await show_preview(turn)
 

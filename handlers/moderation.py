@@ -56,6 +56,21 @@ def leave_step(turn: Turn) -> None:
     turn.drop("staff")
 
 
+async def attempt(turn: Turn, use_case: Awaitable[object]) -> bool:
+    """Run a staff use case from a dialog step; True when it went through. A lost race or a revoked
+    role ends the step with a refusal; any other refusal (bad input) keeps the person on the step."""
+    try:
+        await use_case
+    except (AlreadyHandled, Forbidden) as exc:
+        leave_step(turn)
+        turn.say(st.refusal(exc))
+        return False
+    except DomainError as exc:
+        turn.say(st.refusal(exc))
+        return False
+    return True
+
+
 def staff(turn: Turn) -> dict[str, Any]:
     return dict(turn.data.get("staff") or {})
 
@@ -285,13 +300,7 @@ async def on_reason(turn: Turn, inp: Input) -> None:
 
 
 async def _typed_reject(turn: Turn, data: dict[str, Any], code: str, detail: str) -> None:
-    try:
-        await _rejected(turn, data["signal_id"], code, detail)
-    except (AlreadyHandled, Forbidden) as exc:
-        leave_step(turn)
-        turn.say(st.refusal(exc))
-    except DomainError as exc:  # unknown number, too short...: stay on the step
-        turn.say(st.refusal(exc))
+    await attempt(turn, _rejected(turn, data["signal_id"], code, detail))
 
 
 # ----- change category / municipality -----
@@ -507,18 +516,11 @@ async def on_return(turn: Turn, inp: Input) -> None:
         else:
             turn.set(staff={**data, "comment": inp.text.strip() or None})
     elif isinstance(inp, Press) and inp.payload == "rrsend":
-        try:
-            await uc.return_answer(turn.services, turn.uow, turn.user, data["answer_id"], data["reasons"],
-                                   data["comment"])
-        except (AlreadyHandled, Forbidden) as exc:
-            leave_step(turn)
-            turn.say(st.refusal(exc))
-            return
-        except DomainError as exc:
-            turn.say(st.refusal(exc))
-        else:
+        if await attempt(turn, uc.return_answer(turn.services, turn.uow, turn.user, data["answer_id"],
+                                                data["reasons"], data["comment"])):
             leave_step(turn)
             turn.say(st.RETURNED.format(number=data["number"]), ((Button(st.TO_LIST, "rvl:0"),),))
+        if turn.state.step != "mod.return":
             return
     await ask_return(turn)
 
