@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     orr = outbox.add_parser("retry", help="queue failed notifications again (all, or the given ids)")
     orr.add_argument("ids", nargs="*", type=int)
 
+    inbox = sub.add_parser("inbox", help="incoming updates: list poison ones set aside, queue them again")
+    isub = inbox.add_subparsers(dest="action", required=True)
+    il = isub.add_parser("failed", help="updates whose handling failed (newest first), with the error class")
+    il.add_argument("--limit", type=int, default=50)
+    ir = isub.add_parser("retry", help="put failed updates back in their person's queue (after a fix)")
+    ir.add_argument("ids", nargs="+", type=int)
+
     signals = sub.add_parser("signals", help="look at signals").add_subparsers(dest="action", required=True)
     sl = signals.add_parser("list", help="latest signals")
     sl.add_argument("--status", choices=["new", "rejected", "in_progress", "answer_review", "answered", "closed"])

@@ -34,7 +34,7 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
             return await _db(settings, services, args.action)
         await asyncio.to_thread(upgrade, settings.database_url)
         handler = {"roles": _roles, "orgs": _orgs, "routes": _routes, "signals": _signals,
-                   "outbox": _outbox}[args.command]
+                   "outbox": _outbox, "inbox": _inbox}[args.command]
         return await handler(services, args)
     except DomainError as exc:
         raise UsageError(str(exc)) from None
@@ -163,6 +163,25 @@ async def _outbox(services, args) -> int:  # type: ignore[no-untyped-def]
     for row in rows:
         print(f"{row.id}\t{row.channel}:{row.peer_id}\t{row.dedupe_key}\tattempts={row.attempts}\t"
               f"{moment(row.created_at, services)}\t{(row.last_error or '')[:120]}")
+    return 0
+
+
+async def _inbox(services, args) -> int:  # type: ignore[no-untyped-def]
+    from handlers.usecases import moment
+    from storage import inbox
+
+    async with services.uow() as uow:
+        if args.action == "retry":
+            count = await inbox.requeue(uow.session, args.ids)
+            await uow.commit()
+            print(f"queued again: {count} (the running bot picks them up within seconds)")
+            return 0
+        rows = await inbox.failed(uow.session, args.limit)
+    if not rows:
+        print("no failed updates")
+    for row in rows:  # the payload stays in the database: it may hold personal data
+        print(f"{row.id}	{row.channel}:{row.peer_id}	{row.update_key}	"
+              f"received {moment(row.received_at, services)}	failed {moment(row.failed_at, services)}	{row.error}")
     return 0
 
 

@@ -98,6 +98,8 @@ async def metrics(request: web.Request) -> web.Response:
                 select(OutboxMessage.state, func.count(OutboxMessage.id)).group_by(OutboxMessage.state))
             counts = dict(rows.all())
             m.inbox_backlog.set(await inbox.backlog(uow.session))
+            for channel, n in (await inbox.failed_counts(uow.session)).items():
+                m.inbox_failed.labels(channel).set(n)
         for state in ("pending", "sending", "sent", "failed", "undeliverable"):
             m.outbox.labels(state).set(counts.get(state, 0))
     except Exception as exc:  # still expose the in-process metrics when the database is down

@@ -18,22 +18,26 @@ from bot.logs import current_update
 from handlers.context import Services
 from handlers.types import Say
 from storage import inbox
+from storage.errors import error_class, is_transient
 from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[list[InboxUpdate]], Awaitable[int]]
-Resend = Callable[[InboxUpdate, list[Say]], Awaitable[None]]
 """Handle the leading rows of a person's backlog; returns how many rows it consumed (0: not ready yet)."""
+Resend = Callable[[InboxUpdate, list[Say]], Awaitable[None]]
+Poisoned = Callable[[InboxUpdate, str], Awaitable[None]]
+"""Tell the person an update could not be processed (and stop a button's spinner); count it."""
 
 
 class InboxProcessor:
-    def __init__(self, services: Services, channel: str, handle: Handle, resend: Resend, *,
+    def __init__(self, services: Services, channel: str, handle: Handle, resend: Resend, poisoned: Poisoned, *,
                  retry_wait: float = 0.1, resend_after: float = 10.0) -> None:
         self.services = services
         self.channel = channel
         self.handle = handle
         self.resend = resend
+        self.poisoned = poisoned
         self.resend_after = resend_after
         self.retry_wait = retry_wait
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -76,16 +80,31 @@ class InboxProcessor:
                 token = current_update.set(f"{self.channel}:{rows[0].update_key}")
                 try:
                     consumed = await self.handle(rows)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    consumed = await self._set_aside(rows[0], exc)
                 finally:
                     current_update.reset(token)
                 if consumed == 0:
                     await asyncio.sleep(self.retry_wait)
                 elif consumed == len(rows) and peer_id not in self._again:
                     return  # nothing new arrived meanwhile: no need to read the backlog again
-        except Exception:
-            log.exception("inbox drain failed for a %s peer; it is retried on the next update", self.channel)
+        except Exception as exc:  # the database is unreachable: the sweep picks the backlog up again
+            log.warning("inbox drain for a %s peer stopped (%s); the sweep retries it", self.channel,
+                        type(exc).__name__)
         finally:
             self._tasks.pop(peer_id, None)
+
+    async def _set_aside(self, row: InboxUpdate, exc: Exception) -> int:
+        """A poison update (bad data or a bug, not a database hiccup): failed, kept, never blocking."""
+        log.error("a %s update could not be handled and is set aside", self.channel, exc_info=exc)
+        error = error_class(exc)
+        async with self.services.uow() as uow:
+            await inbox.mark_failed(uow.session, [row.id], error)
+            await uow.commit()
+        await self.poisoned(row, error)
+        return 1
 
     def start_sweeping(self, every: float = 2.0) -> None:
         """Periodically pick up updates another (crashed) instance stored but never handled."""

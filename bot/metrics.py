@@ -12,13 +12,15 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.received = Counter("bot_updates_received", "Updates received", ["channel"], registry=self.registry)
         self.handled = Counter("bot_updates_handled", "Updates handled", ["channel"], registry=self.registry)
-        self.failed = Counter("bot_updates_failed", "Updates whose handling failed", ["channel"],
-                              registry=self.registry)
+        self.failed = Counter("bot_updates_failed", "Updates whose handling failed, by error class",
+                              ["channel", "error"], registry=self.registry)
         self.latency = Histogram("bot_update_handling_seconds", "From receipt to replies sent", ["channel"],
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         self.signals_filed = Counter("bot_signals_filed", "Signals filed", ["channel"], registry=self.registry)
         self.outbox = Gauge("bot_outbox_messages", "Outbox rows by state", ["state"], registry=self.registry)
         self.inbox_backlog = Gauge("bot_inbox_backlog", "Stored updates not yet handled", registry=self.registry)
+        self.inbox_failed = Gauge("bot_inbox_failed", "Poison updates set aside for an admin (all instances)",
+                                  ["channel"], registry=self.registry)
         self.notify_latency = Histogram("bot_notification_seconds", "From outbox row to delivery", ["channel"],
                                         buckets=LATENCY_BUCKETS, registry=self.registry)
 

@@ -21,10 +21,17 @@ def sign(key: bytes, channel: str, peer_id: int, payload: str) -> str:
     return f"{payload}{SEPARATOR}{_sig(key, channel, peer_id, payload)}"
 
 
-def verify(key: bytes, channel: str, peer_id: int, data: str) -> str | None:
-    """The payload when `data` was signed for this peer, else None (forged, edited or replayed)."""
-    payload, sep, sig = data.rpartition(SEPARATOR)
-    if not sep or not payload:
+def verify(key: bytes, channel: str, peer_id: int, data: object) -> str | None:
+    """The payload when `data` was signed for this peer, else None (forged, edited or replayed).
+
+    Never raises: `data` comes from the platform as a modified client sent it (any characters, any type)."""
+    if not isinstance(data, str):
         return None
-    expected = _sig(key, channel, peer_id, payload)
-    return payload if hmac.compare_digest(sig, expected) else None
+    payload, sep, sig = data.rpartition(SEPARATOR)
+    if not sep or not payload or len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        expected = _sig(key, channel, peer_id, payload)
+    except UnicodeEncodeError:  # lone surrogates: not something we ever signed
+        return None
+    return payload if hmac.compare_digest(sig.encode("utf-8", "replace"), expected.encode()) else None

@@ -9,7 +9,7 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from handlers import (  # noqa: F401  (registers steps and commands)  # noqa: F401  (staff dialogs)
     executor,
@@ -23,9 +23,11 @@ from handlers.commands_menu import commands_for
 from handlers.context import Services
 from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn
 from handlers.errors import DomainError, Forbidden
+from handlers.normalize import clean_input, clean_peer
 from handlers.photos import ingest
 from handlers.types import Command, Input, Outcome, Peer, Photos, Press, Say, Text, Unsupported
 from storage import inbox
+from storage.errors import error_class, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -81,32 +83,56 @@ class Conversation:
 
     async def handle(self, peer: Peer, inp: Input, inbox_ids: Sequence[int] = ()) -> Outcome:
         """Handle one input; with `inbox_ids` the stored updates are marked handled in the same
-        transaction, and an input whose updates were already handled (a redelivery) does nothing."""
+        transaction, and an input whose updates were already handled (a redelivery) does nothing.
+
+        A transient database failure (restart, lost connection, lock) is retried; anything else is a poison
+        input: its updates are set aside as failed and the person is asked to try differently."""
+        peer, inp = clean_peer(peer), clean_input(inp)
         key = (peer.channel, peer.peer_id)
         async with self.locks.hold(key):
             if not self.flood.allow(key):
                 await self._mark_only(inbox_ids)
                 return Outcome([Say(texts.TOO_FAST)])
-            if isinstance(inp, Photos):
-                inp = await self._prefetch(peer, inp)
+            last: BaseException | None = None
             for attempt in range(1, DB_ATTEMPTS + 1):
                 try:
+                    if isinstance(inp, Photos):
+                        inp = await self._prefetch(peer, inp)
                     return await self._turn(peer, inp, inbox_ids)
-                except (OperationalError, InterfaceError, DBAPIError) as exc:
+                except Exception as exc:
+                    if not is_transient(exc):
+                        log.exception("failed to handle %s input on %s", type(inp).__name__, peer.channel)
+                        await self.set_aside(inbox_ids, exc)
+                        return Outcome([Say(texts.POISONED)], failed=True, error=error_class(exc))
                     # a database restart or a lock timeout: the transaction rolled back, so retry cleanly
                     log.warning("database error on attempt %d/%d: %s", attempt, DB_ATTEMPTS, type(exc).__name__)
-                    if attempt == DB_ATTEMPTS:
-                        break
-                    await asyncio.sleep(0.25 * 2 ** (attempt - 1))
-                except Exception:
-                    log.exception("failed to handle %s input on %s", type(inp).__name__, peer.channel)
-                    break
-            await self._mark_only(inbox_ids)  # the person was told to try again; do not loop on it
-            return Outcome([Say(texts.INTERNAL_ERROR)], failed=True)
+                    last = exc
+                    if attempt < DB_ATTEMPTS:
+                        await asyncio.sleep(0.25 * 2 ** (attempt - 1))
+            # still unreachable: the person is told; the update is set aside if the database lets us,
+            # otherwise it stays queued and the inbox sweep hands it to a later attempt
+            assert last is not None
+            await self.set_aside(inbox_ids, last, note=f" after {DB_ATTEMPTS} attempts")
+            return Outcome([Say(texts.INTERNAL_ERROR)], failed=True, error=error_class(last))
 
     async def mark_handled(self, inbox_ids: Sequence[int]) -> None:
         """Mark stored updates handled without a dialog turn (updates the bot ignores)."""
         await self._mark_only(inbox_ids)
+
+    async def set_aside(self, inbox_ids: Sequence[int], exc: BaseException, note: str = "") -> bool:
+        """Mark poison updates failed with their error class, so they never block the person's queue."""
+        if not inbox_ids:
+            return True
+        try:
+            async with self.services.uow() as uow:
+                await inbox.mark_failed(uow.session, inbox_ids, error_class(exc) + note)
+                await uow.commit()
+            return True
+        except Exception as db_exc:
+            if not is_transient(db_exc):
+                raise
+            log.warning("could not set inbox rows aside: %s", type(db_exc).__name__)
+            return False
 
     async def _mark_only(self, inbox_ids: Sequence[int]) -> None:
         if not inbox_ids:

@@ -98,6 +98,7 @@ class Outcome:
     notice: str | None = None  # short toast for a button press (Telegram answerCallbackQuery / VK snackbar)
     duplicate: bool = False  # the stored update was already handled (a redelivery): nothing to send
     failed: bool = False  # handling failed; the person was asked to try again
+    error: str | None = None  # the error class when handling failed
     commands: list[tuple[str, str]] | None = None  # the person's command menu, when their roles changed
 
 

@@ -12,6 +12,7 @@ from handlers.context import Services
 from handlers.errors import RateLimited
 from handlers.types import Say
 from handlers.workdays import add_workdays
+from storage import inbox
 from storage.models import (
     DialogState,
     OutboxMessage,
@@ -99,6 +100,7 @@ async def forget_person(services: Services, uow: UnitOfWork, user: User) -> None
         OutboxMessage.user_id == user.id, OutboxMessage.state.in_(("pending", "failed"))))
     await s.execute(update(DialogState).where(
         DialogState.channel == user.channel, DialogState.peer_id == user.external_id).values(step="idle", data={}))
+    await inbox.forget_peer(s, user.channel, user.external_id)
     uow.signals.audit("person_forgotten", signal_id=None, actor_id=None, removed_signals=len(unmoderated))
     await s.delete(user)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate
@@ -75,6 +75,45 @@ async def unreplied(session: AsyncSession, channel: str, older_than: datetime, l
     rows = await session.scalars(
         select(InboxUpdate).where(
             InboxUpdate.channel == channel, InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < older_than,
-            InboxUpdate.replied_at.is_(None), InboxUpdate.replies.is_not(None))
+            InboxUpdate.replied_at.is_(None), InboxUpdate.replies.is_not(None), InboxUpdate.failed_at.is_(None))
         .order_by(InboxUpdate.id).limit(limit))
     return list(rows)
+
+
+async def mark_failed(session: AsyncSession, ids: Sequence[int], error: str) -> int:
+    """Set poison updates aside: handled (so the person's later updates go on) and failed, with the error."""
+    if not ids:
+        return 0
+    now = utcnow()
+    result = await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id.in_(list(ids)), InboxUpdate.failed_at.is_(None))
+        .values(handled_at=func.coalesce(InboxUpdate.handled_at, now), failed_at=now, error=error[:200]))
+    return result.rowcount or 0
+
+
+async def failed(session: AsyncSession, limit: int = 50) -> list[InboxUpdate]:
+    rows = await session.scalars(
+        select(InboxUpdate).where(InboxUpdate.failed_at.is_not(None)).order_by(InboxUpdate.id.desc()).limit(limit))
+    return list(rows)
+
+
+async def failed_counts(session: AsyncSession) -> dict[str, int]:
+    """Failed (poison) updates per channel."""
+    rows = await session.execute(
+        select(InboxUpdate.channel, func.count(InboxUpdate.id)).where(InboxUpdate.failed_at.is_not(None))
+        .group_by(InboxUpdate.channel))
+    return {channel: int(n) for channel, n in rows.all()}
+
+
+async def requeue(session: AsyncSession, ids: Sequence[int]) -> int:
+    """Put failed updates back in their person's queue (after the cause was fixed)."""
+    result = await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id.in_(list(ids)), InboxUpdate.failed_at.is_not(None))
+        .values(handled_at=None, failed_at=None, error=None, replies=None, replied_at=None))
+    return result.rowcount or 0
+
+
+async def forget_peer(session: AsyncSession, channel: str, peer_id: int) -> None:
+    """152-ФЗ: drop the person's stored updates that are done with (handled or failed)."""
+    await session.execute(delete(InboxUpdate).where(
+        InboxUpdate.channel == channel, InboxUpdate.peer_id == peer_id, InboxUpdate.handled_at.is_not(None)))

@@ -315,6 +315,10 @@ class InboxUpdate(Base):
     # and sending cannot swallow them (another instance resends them).
     replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A poison update: handling it failed deterministically. It is set aside (handled_at set too, so it
+    # never blocks the person's later updates) and kept, with the error class, for an admin to inspect.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(200))
 
 
 class KeyValue(Base):

@@ -20,6 +20,7 @@ from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.inputs import callback_input, message_input, peer_of
 from bot.telegram.polling import Poller
 from bot.telegram.render import TelegramRenderer
+from handlers import texts
 from handlers.commands_menu import commands_for
 from handlers.context import Services
 from handlers.conversation import Conversation
@@ -49,15 +50,22 @@ def make_bot(token: str, api_url: str) -> Bot:
 
 
 def peer_of_update(raw: dict[str, Any]) -> int | None:
-    """The private chat an update belongs to, or None for anything the bot does not handle."""
-    if "message" in raw:
-        chat = raw["message"].get("chat", {})
-        return chat.get("id") if chat.get("type") == "private" else None
-    if "callback_query" in raw:
-        query = raw["callback_query"]
-        chat = (query.get("message") or {}).get("chat") or {}
-        return chat.get("id") or query.get("from", {}).get("id")
+    """The private chat an update belongs to, or None for anything the bot does not handle (never raises)."""
+    message, query = raw.get("message"), raw.get("callback_query")
+    if isinstance(message, dict):
+        chat = message.get("chat")
+        if isinstance(chat, dict) and chat.get("type") == "private":
+            return _int_id(chat.get("id"))
+        return None
+    if isinstance(query, dict):
+        chat = (query.get("message") or {}).get("chat") if isinstance(query.get("message"), dict) else None
+        sender = query.get("from") if isinstance(query.get("from"), dict) else {}
+        return _int_id(chat.get("id") if isinstance(chat, dict) else None) or _int_id(sender.get("id"))
     return None
+
+
+def _int_id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value else None
 
 
 class TelegramChannel:
@@ -70,7 +78,7 @@ class TelegramChannel:
         self.conversation = conversation
         self.renderer = TelegramRenderer(bot, services)
         self.album_wait = album_wait
-        self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend)
+        self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend, self._poisoned)
         self.poller = Poller(bot, self.ingest, ALLOWED_UPDATES) if poll else None
         services.fetchers[self.name] = TelegramFetcher(bot)
         self.handled: Counter[int] = Counter()  # inputs fully handled (replies sent), per chat
@@ -140,13 +148,30 @@ class TelegramChannel:
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             await self.inbox.replied(row.id)
         if outcome.failed:
-            self.metrics.failed.labels(self.name).inc()
+            self.metrics.failed.labels(self.name, outcome.error or "unknown").inc()
         elif not outcome.duplicate:
             self.metrics.handled.labels(self.name).inc()
             self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())
-        self.handled[peer.peer_id] += 1
+        self._done(peer.peer_id)
+
+    def _done(self, chat_id: int) -> None:
+        self.handled[chat_id] += 1
         for listener in self.listeners:
             listener()
+
+    async def _poisoned(self, row: InboxUpdate, error: str) -> None:
+        """An update that could not be handled at all: stop the button's spinner, say so once."""
+        self.metrics.failed.labels(self.name, error).inc()
+        if row.peer_id == 0:
+            return
+        query_id = (row.payload.get("callback_query") or {}).get("id")
+        if isinstance(query_id, str):
+            try:
+                await self.bot.answer_callback_query(query_id)
+            except (TelegramAPIError, TelegramNetworkError) as exc:
+                log.info("callback answer failed: %s", type(exc).__name__)
+        await self._send(row.peer_id, [Say(texts.POISONED)])
+        self._done(row.peer_id)
 
     async def _set_commands(self, chat_id: int, commands: list[tuple[str, str]]) -> None:
         """Staff see their role's commands in the menu of their own chat (a chat-scoped command list)."""

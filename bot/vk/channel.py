@@ -17,6 +17,7 @@ from bot.vk.fetcher import VkFetcher
 from bot.vk.inputs import event_input, is_private, message_input, peer_of
 from bot.vk.longpoll import LongPoll
 from bot.vk.render import VkRenderer
+from handlers import texts
 from handlers.context import Services
 from handlers.conversation import Conversation
 from handlers.types import Outcome, Say
@@ -39,7 +40,7 @@ class VkChannel:
         self.conversation = conversation
         self.group_id = group_id
         self.renderer = VkRenderer(client, services)
-        self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend)
+        self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend, self._poisoned)
         self.poll = LongPoll(client, services, group_id, self.ingest, wait=wait) if poll else None
         services.fetchers[self.name] = VkFetcher(client)
         self.metrics = metrics or Metrics()
@@ -108,10 +109,22 @@ class VkChannel:
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             await self.inbox.replied(row.id)
         self._count(outcome, row)
-        self.handled[row.peer_id] += 1
+        self._done(row.peer_id)
+        return 1
+
+    def _done(self, peer_id: int) -> None:
+        self.handled[peer_id] += 1
         for listener in self.listeners:
             listener()
-        return 1
+
+    async def _poisoned(self, row: InboxUpdate, error: str) -> None:
+        """An update that could not be handled at all: stop the button's spinner, say so once."""
+        self.metrics.failed.labels(self.name, error).inc()
+        event = row.payload.get("object") or {}
+        if row.payload.get("type") == "message_event" and isinstance(event.get("event_id"), str):
+            await self._answer_event(event, None)
+        await self._resend(row, [Say(texts.POISONED)], key_suffix=":failed")
+        self._done(row.peer_id)
 
     async def _answer_event(self, event: dict, notice: str | None) -> None:
         snackbar = {"type": "show_snackbar", "text": notice[:SNACKBAR_LIMIT]} if notice else None
@@ -122,17 +135,17 @@ class VkChannel:
         except VK_ERRORS as exc:
             log.info("event answer failed: %s", describe(exc))
 
-    async def _resend(self, row: InboxUpdate, replies: list[Say]) -> None:
+    async def _resend(self, row: InboxUpdate, replies: list[Say], key_suffix: str = "") -> None:
         """Send (or resend after a crash) a turn's replies; random_ids derive from the update, so VK
         delivers a resent reply only if the first send never got through."""
         try:
-            await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload))
+            await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload) + key_suffix)
         except VK_ERRORS as exc:  # 901/902: the person disallowed messages; nothing to do in a live dialog
             log.warning("reply to a vk peer failed: %s", describe(exc))
 
     def _count(self, outcome: Outcome, row: InboxUpdate) -> None:
         if outcome.failed:
-            self.metrics.failed.labels(self.name).inc()
+            self.metrics.failed.labels(self.name, outcome.error or "unknown").inc()
         elif not outcome.duplicate:
             self.metrics.handled.labels(self.name).inc()
             self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())

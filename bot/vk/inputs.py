@@ -57,6 +57,14 @@ def _image_refs(attachments: list[dict]) -> list[PhotoRef]:
     return refs
 
 
+def _location(geo: Any) -> Input:
+    coords = geo.get("coordinates") if isinstance(geo, dict) else None
+    try:
+        return Location(float(coords["latitude"]), float(coords["longitude"]))  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return Unsupported("other")
+
+
 def message_input(message: dict, key: bytes) -> Input:
     """A private message: a pressed text button, the start button, photos, a place, text or a command."""
     peer_id = message["peer_id"]
@@ -70,8 +78,7 @@ def message_input(message: dict, key: bytes) -> Input:
     if refs := _image_refs(attachments):
         return Photos(tuple(refs))
     if geo := message.get("geo"):
-        coords = geo.get("coordinates") or {}
-        return Location(float(coords.get("latitude", 0)), float(coords.get("longitude", 0)))
+        return _location(geo)
     others = [a.get("type", "") for a in attachments if not (text and a.get("type") == "link")]
     if others:
         return Unsupported(KINDS.get(others[0], "other"))

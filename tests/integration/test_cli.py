@@ -102,3 +102,18 @@ async def test_outbox_list_and_retry(services, db_url, tmp_path):
     retried = cli(db_url, "outbox", "retry", tmp_path=tmp_path)
     assert retried.returncode == 0 and "queued again: 1" in retried.stdout
     assert "no failed" in cli(db_url, "outbox", "list", tmp_path=tmp_path).stdout
+
+
+async def test_inbox_failed_and_retry(services, db_url, tmp_path):
+    from storage import inbox
+
+    async with services.uow() as uow:
+        await inbox.put_many(uow.session, uow.dialect, "vk", [("event:abc", 77, {"type": "message_new"})])
+        [row] = await inbox.pending_for_peer(uow.session, "vk", 77)
+        await inbox.mark_failed(uow.session, [row.id], "builtins.KeyError")
+        await uow.commit()
+    listed = cli(db_url, "inbox", "failed", tmp_path=tmp_path)
+    assert listed.returncode == 0 and "vk:77" in listed.stdout and "builtins.KeyError" in listed.stdout
+    retried = cli(db_url, "inbox", "retry", str(row.id), tmp_path=tmp_path)
+    assert retried.returncode == 0 and "queued again: 1" in retried.stdout
+    assert "no failed updates" in cli(db_url, "inbox", "failed", tmp_path=tmp_path).stdout
