@@ -13,7 +13,7 @@ from handlers import roles as role_cases
 from handlers.errors import DomainError
 from handlers.texts import STATUS
 from storage.migrate import check, upgrade
-from storage.models import Category, Municipality, Organization, Route, User, UserRole
+from storage.models import Category, Municipality, Organization, User, UserRole
 from storage.seed import seed_region
 
 
@@ -128,11 +128,7 @@ async def _routes(services, args) -> int:  # type: ignore[no-untyped-def]
         count = 0
         for m in municipalities:
             for c in categories:
-                route = await uow.session.get(Route, (m.id, c.id))
-                if route is None:
-                    uow.session.add(Route(municipality_id=m.id, category_id=c.id, organization_id=org.id))
-                else:
-                    route.organization_id = org.id
+                await uow.catalog.set_route(m.id, c.id, org.id)
                 count += 1
         await uow.commit()
     print(f"routed {count} municipality × category pairs to {org.name}")

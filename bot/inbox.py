@@ -1,9 +1,17 @@
-"""Persist-then-handle: each stored update is handled in order per person, exactly once.
+"""Persist-then-handle: each stored update is handled in order per person, exactly once, at one commit.
 
-A channel stores updates with `store()` before acknowledging them to the platform, then calls
-`submit(peer)`. One drain task per person takes that person's oldest unhandled updates, lets the
-channel turn them into one dialog input (`handle(rows)`), and the dialog marks them handled in its
-own transaction. On start, `recover()` drains whatever a crashed instance left behind.
+A channel stores a batch with `store()` (one transaction) before acknowledging it to the platform and
+hands the new rows to `submit()`: they queue in memory per person, so handling them reads nothing back.
+One drain task per person lets the channel turn its leading rows into one dialog input (`handle(rows)`);
+the dialog's own transaction marks them handled and journals the replies. That the replies went out is
+recorded for many updates at once by a background flush, not by a transaction per update.
+
+What other processes left behind is found through the database (`recover()` at start, then a sweep every
+second): unhandled updates and journaled-but-unsent replies of instances that are gone (see
+storage/instances.py). A person's latest such reply goes out through that person's queue, before anything
+newer; an older one that a newer reply superseded is never sent. A turn that finds an earlier update of
+the same person still waiting (stored by another instance) is rolled back and the person's queue is
+re-read from the database in order.
 """
 
 from __future__ import annotations
@@ -11,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from bot.logs import current_update
@@ -24,77 +31,136 @@ from storage.models import InboxUpdate
 log = logging.getLogger(__name__)
 
 Handle = Callable[[list[InboxUpdate]], Awaitable[int]]
-"""Handle the leading rows of a person's backlog; returns how many rows it consumed (0: not ready yet)."""
+"""Handle the leading rows of a person's queue; returns how many it consumed (0: not ready yet,
+-1: an earlier update of this person is waiting elsewhere — read the queue from the database)."""
 Resend = Callable[[InboxUpdate, list[Say]], Awaitable[None]]
 Poisoned = Callable[[InboxUpdate, str], Awaitable[None]]
 """Tell the person an update could not be processed (and stop a button's spinner); count it."""
+REREAD = -1
 
 
 class InboxProcessor:
     def __init__(self, services: Services, channel: str, handle: Handle, resend: Resend, poisoned: Poisoned, *,
-                 retry_wait: float = 0.1, resend_after: float = 10.0) -> None:
+                 retry_wait: float = 0.1, sweep_every: float = 1.0) -> None:
         self.services = services
         self.channel = channel
         self.handle = handle
         self.resend = resend
         self.poisoned = poisoned
-        self.resend_after = resend_after
         self.retry_wait = retry_wait
+        self.sweep_every = sweep_every
+        self.instance = services.db.instance
+        self._queues: dict[int, list[InboxUpdate]] = {}
+        self._reread: set[int] = set()  # people whose queue must be read from the database
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._again: set[int] = set()
+        self._replied: set[int] = set()
+        self._replied_wake = asyncio.Event()
         self._closing = False
         self._sweeper: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
 
-    async def store(self, items: Sequence[tuple[str, int, dict[str, Any]]]) -> int:
+    async def store(self, items: Sequence[tuple[str, int, dict[str, Any]]]) -> list[InboxUpdate]:
+        """Store a batch in one transaction; returns the rows that were new (redeliveries are skipped)."""
         async with self.services.uow() as uow:
-            new = await inbox.put_many(uow.session, uow.dialect, self.channel, items)
+            rows = await inbox.put_many(uow.session, uow.dialect, self.channel, items, self.instance.id)
             await uow.commit()
-        return new
+        return rows
 
-    def submit(self, peer_id: int) -> None:
+    def submit(self, peer_id: int, rows: Sequence[InboxUpdate] = ()) -> None:
+        """Queue rows for a person (none: only make sure their drain runs)."""
+        if rows:
+            self._queues.setdefault(peer_id, []).extend(rows)
         if self._closing:
             return
         task = self._tasks.get(peer_id)
-        if task is not None and not task.done():
-            self._again.add(peer_id)
-            return
-        self._tasks[peer_id] = asyncio.create_task(self._drain(peer_id))
+        if task is None or task.done():
+            self._tasks[peer_id] = asyncio.create_task(self._drain(peer_id))
+
+    def replied(self, row_id: int) -> None:
+        """The row's replies went out; recorded by the next batched flush."""
+        self._replied.add(row_id)
+        self._replied_wake.set()
+
+    async def start(self) -> None:
+        """Pick up what dead instances left, then sweep every second and flush 'replied' marks."""
+        await self.instance.hold()
+        await self.recover()
+        self._sweeper = asyncio.create_task(self._sweep())
+        self._flusher = asyncio.create_task(self._flush_replied())
 
     async def recover(self) -> int:
+        """Queue orphaned updates and each person's orphaned latest reply; returns the people touched."""
         async with self.services.uow() as uow:
-            peers = await inbox.peers_with_backlog(uow.session, self.channel)
+            alive = await inbox.alive_instances(uow.session, uow.dialect, self.instance.id)
+            peers = await inbox.orphaned_peers(uow.session, self.channel, alive)
+            replies = await inbox.orphaned_replies(uow.session, self.channel, alive)
+        for row in replies:
+            queue = self._queues.setdefault(row.peer_id, [])
+            if all(queued.id != row.id for queued in queue):
+                queue.insert(0, row)  # before anything newer of this person
+            self.submit(row.peer_id)
         for peer in peers:
+            self._reread.add(peer)
             self.submit(peer)
-        return len(peers)
+        for peer in list(self._queues):  # own rows whose drain stopped on a database error
+            self.submit(peer)
+        return len(set(peers) | {r.peer_id for r in replies})
+
+    async def _next(self, peer_id: int) -> list[InboxUpdate]:
+        queue = self._queues.get(peer_id, [])
+        if peer_id in self._reread:
+            self._reread.discard(peer_id)
+            async with self.services.uow() as uow:
+                stored = await inbox.pending_for_peer(uow.session, self.channel, peer_id)
+            resends = [r for r in self._queues.get(peer_id, []) if r.handled_at is not None]
+            known = {r.id for r in stored}
+            fresh = [r for r in self._queues.get(peer_id, []) if r.handled_at is None and r.id not in known]
+            queue = self._queues[peer_id] = resends + stored + fresh
+        return queue
 
     async def _drain(self, peer_id: int) -> None:
         try:
             while not self._closing:
-                self._again.discard(peer_id)
-                async with self.services.uow() as uow:
-                    rows = await inbox.pending_for_peer(uow.session, self.channel, peer_id)
+                rows = await self._next(peer_id)
                 if not rows:
-                    if peer_id in self._again:
-                        continue
+                    self._queues.pop(peer_id, None)
                     return
-                token = current_update.set(f"{self.channel}:{rows[0].update_key}")
-                try:
-                    consumed = await self.handle(rows)
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise
-                    consumed = await self._set_aside(rows[0], exc)
-                finally:
-                    current_update.reset(token)
+                consumed = await self._one(rows)
+                if consumed == REREAD:
+                    self._reread.add(peer_id)
+                    self._queues[peer_id] = [r for r in self._queues.get(peer_id, []) if r.handled_at is not None]
+                    continue
                 if consumed == 0:
                     await asyncio.sleep(self.retry_wait)
-                elif consumed == len(rows) and peer_id not in self._again:
-                    return  # nothing new arrived meanwhile: no need to read the backlog again
-        except Exception as exc:  # the database is unreachable: the sweep picks the backlog up again
+                    continue
+                done = {r.id for r in rows[:consumed]}
+                self._queues[peer_id] = [r for r in self._queues.get(peer_id, []) if r.id not in done]
+        except Exception as exc:  # the database is unreachable: the rows stay queued, the sweep retries
             log.warning("inbox drain for a %s peer stopped (%s); the sweep retries it", self.channel,
                         type(exc).__name__)
         finally:
             self._tasks.pop(peer_id, None)
+
+    async def _one(self, rows: list[InboxUpdate]) -> int:
+        token = current_update.set(f"{self.channel}:{rows[0].update_key}")
+        try:
+            if rows[0].handled_at is not None:  # an orphaned journaled reply
+                await self._resend_orphan(rows[0])
+                return 1
+            return await self.handle(rows)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            return await self._set_aside(rows[0], exc)
+        finally:
+            current_update.reset(token)
+
+    async def _resend_orphan(self, row: InboxUpdate) -> None:
+        async with self.services.uow() as uow:
+            claimed = await inbox.mark_replied(uow.session, row.id)  # at most one instance resends it
+            await uow.commit()
+        if claimed:
+            await self.resend(row, [Say.from_dict(r) for r in row.replies or []])
 
     async def _set_aside(self, row: InboxUpdate, exc: Exception) -> int:
         """A poison update (bad data or a bug, not a database hiccup): failed, kept, never blocking."""
@@ -106,46 +172,48 @@ class InboxProcessor:
         await self.poisoned(row, error)
         return 1
 
-    def start_sweeping(self, every: float = 2.0) -> None:
-        """Periodically pick up updates another (crashed) instance stored but never handled."""
-        self._sweeper = asyncio.create_task(self._sweep(every))
-
-    async def _sweep(self, every: float) -> None:
+    async def _sweep(self) -> None:
         while not self._closing:
-            await asyncio.sleep(every)
+            await asyncio.sleep(self.sweep_every)
             try:
+                await self.instance.hold()
                 await self.recover()
-                await self.resend_lost_replies()
             except Exception as exc:  # the database may be restarting: try again next round
                 log.warning("inbox sweep failed: %s", type(exc).__name__)
 
-    async def replied(self, row_id: int) -> bool:
-        async with self.services.uow() as uow:
-            claimed = await inbox.mark_replied(uow.session, row_id)
-            await uow.commit()
-        return claimed
-
-    async def resend_lost_replies(self) -> int:
-        """Send the journaled replies of rows whose instance died after committing, before sending."""
-        cutoff = self.services.now() - timedelta(seconds=self.resend_after)
-        async with self.services.uow() as uow:
-            rows = await inbox.unreplied(uow.session, self.channel, cutoff)
-        sent = 0
-        for row in rows:
-            if await self.replied(row.id):  # claimed by this instance: at most one resend
-                await self.resend(row, [Say.from_dict(r) for r in row.replies or []])
-                sent += 1
-        return sent
+    async def _flush_replied(self) -> None:
+        """Group commit of 'replies sent' marks: one UPDATE for all that arrived since the last one."""
+        while not (self._closing and not self._replied):
+            await self._replied_wake.wait()
+            self._replied_wake.clear()
+            ids, self._replied = self._replied, set()
+            if not ids:
+                continue
+            try:
+                async with self.services.uow() as uow:
+                    await inbox.mark_replied_many(uow.session, sorted(ids))
+                    await uow.commit()
+            except Exception as exc:  # kept and retried: a lost mark would resend a reply after a restart
+                log.warning("could not record sent replies (%s); retrying", type(exc).__name__)
+                self._replied |= ids
+                await asyncio.sleep(max(self.retry_wait, 0.5))
+                self._replied_wake.set()
 
     async def close(self) -> None:
-        """Stop taking new work and let in-flight drains finish."""
+        """Stop taking new work, let in-flight drains finish, record what was sent."""
         self._closing = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
         tasks = list(self._tasks.values())
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        if self._flusher is not None:
+            self._replied_wake.set()
+            try:
+                await asyncio.wait_for(self._flusher, 10)
+            except TimeoutError:
+                log.warning("%d 'replies sent' marks not recorded at shutdown", len(self._replied))
 
     @property
     def busy(self) -> int:

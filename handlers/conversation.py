@@ -157,10 +157,10 @@ class Conversation:
         return await ingest(self.services, inp.refs)
 
     async def _turn(self, peer: Peer, inp: Input, inbox_ids: Sequence[int]) -> Outcome:
+        """One transaction: lock the person's state, run the dialog, mark the updates handled and journal
+        the replies with it (a redelivery or an update that must wait for an earlier one rolls back)."""
         async with self.services.uow() as uow:
             state = await uow.dialogs.load(peer.channel, peer.peer_id)
-            if inbox_ids and await inbox.mark_handled(uow.session, inbox_ids) == 0:
-                return Outcome(duplicate=True)
             user = await uow.users.get_or_create(peer.channel, peer.peer_id)
             if user.unreachable_at is not None:  # they write to us again: reachable again
                 user.unreachable_at = None
@@ -168,9 +168,13 @@ class Conversation:
             await dispatch(turn, inp)
             remember_menu(turn)
             refresh_commands(turn)
-            if inbox_ids and turn.outcome.replies:
-                await inbox.journal_replies(uow.session, min(inbox_ids),
-                                            [reply.to_dict() for reply in turn.outcome.replies])
+            if inbox_ids:
+                replies = [reply.to_dict() for reply in turn.outcome.replies]
+                status = await inbox.finish_turn(uow.session, inbox_ids, replies)
+                if status != "done":  # nothing of this turn is kept: the transaction rolls back
+                    return Outcome(duplicate=status == "duplicate", later=status == "later")
+                if turn.data.get("forgotten"):  # 152-ФЗ: this update goes too, now that it is handled
+                    await inbox.forget_peer(uow.session, peer.channel, peer.peer_id)
             await uow.commit()
             return turn.outcome
 

@@ -97,6 +97,7 @@ class Outcome:
     replies: list[Say] = field(default_factory=list)
     notice: str | None = None  # short toast for a button press (Telegram answerCallbackQuery / VK snackbar)
     duplicate: bool = False  # the stored update was already handled (a redelivery): nothing to send
+    later: bool = False  # an earlier update of this person is still waiting: handle that one first
     failed: bool = False  # handling failed; the person was asked to try again
     error: str | None = None  # the error class when handling failed
     commands: list[tuple[str, str]] | None = None  # the person's command menu, when their roles changed

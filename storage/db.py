@@ -9,6 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.instances import InstanceLock
+from storage.refcache import ReferenceCache
+
 
 class Database:
     """Owns the engine; on SQLite also the process-wide writer lock (SQLite has one writer)."""
@@ -26,12 +29,17 @@ class Database:
             self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         self.sqlite_lock = asyncio.Lock() if self.is_sqlite else None
+        self.reference = ReferenceCache()
+        dsn = None if self.is_sqlite else self.engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self.instance = InstanceLock(dsn)
 
     @property
     def dialect(self) -> str:
         return "sqlite" if self.is_sqlite else "postgresql"
 
     async def dispose(self) -> None:
+        await self.instance.release()
         await self.engine.dispose()
 
 

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import InboxUpdate
 from storage.repositories import _insert
 from storage.types import utcnow
 
+INSTANCE_LOCK_NS = 0x41524931  # "ARI1": advisory lock class id of the running instances
+
 
 async def put_many(session: AsyncSession, dialect: str, channel: str,
-                   items: Sequence[tuple[str, int, dict[str, Any]]]) -> int:
-    """Store (update key, peer id, raw payload) items; a key seen before is skipped. Returns how many were new."""
+                   items: Sequence[tuple[str, int, dict[str, Any]]], instance: int = 0) -> list[InboxUpdate]:
+    """Store (update key, peer id, raw payload) items; a key seen before is skipped. Returns the new rows
+    (detached, with their ids), so the storing instance can queue them without reading them back."""
     if not items:
-        return 0
+        return []
     now = utcnow()
-    rows = [{"channel": channel, "update_key": key, "peer_id": peer, "payload": payload, "received_at": now}
-            for key, peer, payload in items]
-    stmt = _insert(dialect)(InboxUpdate).values(rows).on_conflict_do_nothing(
-        index_elements=["channel", "update_key"])
-    result = await session.execute(stmt)
-    return result.rowcount or 0
+    rows = {key: {"channel": channel, "update_key": key, "peer_id": peer, "payload": payload, "received_at": now,
+                  "instance": instance} for key, peer, payload in items}
+    stmt = _insert(dialect)(InboxUpdate).values(list(rows.values())).on_conflict_do_nothing(
+        index_elements=["channel", "update_key"]).returning(InboxUpdate.id, InboxUpdate.update_key)
+    new = sorted((await session.execute(stmt)).all())
+    return [InboxUpdate(id=row_id, **rows[key]) for row_id, key in new]
 
 
 async def pending_for_peer(session: AsyncSession, channel: str, peer_id: int, limit: int = 20) -> list[InboxUpdate]:
@@ -34,6 +37,74 @@ async def pending_for_peer(session: AsyncSession, channel: str, peer_id: int, li
         .where(InboxUpdate.channel == channel, InboxUpdate.peer_id == peer_id, InboxUpdate.handled_at.is_(None))
         .order_by(InboxUpdate.id).limit(limit))
     return list(rows)
+
+
+async def alive_instances(session: AsyncSession, dialect: str, own: int) -> set[int]:
+    """Instances that are running now. PostgreSQL: each holds an advisory lock (storage/instances.py) that
+    the server drops the moment its process dies. SQLite: one process serves the file — only this one."""
+    if dialect != "postgresql":
+        return {own}
+    rows = await session.execute(text(
+        "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+        " AND classid::bigint = :ns AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
+        {"ns": INSTANCE_LOCK_NS})
+    return {int(r) for r in rows.scalars()} | {own}
+
+
+async def orphaned_peers(session: AsyncSession, channel: str, alive: set[int]) -> list[int]:
+    """People with unhandled updates stored by an instance that is gone."""
+    rows = await session.scalars(
+        select(InboxUpdate.peer_id).where(InboxUpdate.channel == channel, InboxUpdate.handled_at.is_(None),
+                                          InboxUpdate.instance.not_in(alive))
+        .group_by(InboxUpdate.peer_id).order_by(func.min(InboxUpdate.id)))
+    return list(rows)
+
+
+async def orphaned_replies(session: AsyncSession, channel: str, alive: set[int], limit: int = 200) -> list[InboxUpdate]:
+    """Journaled replies an instance that is gone committed but never sent — only each person's latest
+    handled update counts: a reply that a newer one already superseded is never sent late."""
+    newer = aliased(InboxUpdate)
+    rows = await session.scalars(
+        select(InboxUpdate).where(
+            InboxUpdate.channel == channel, InboxUpdate.replied_at.is_(None), InboxUpdate.replies.is_not(None),
+            InboxUpdate.failed_at.is_(None), InboxUpdate.instance.not_in(alive),
+            ~exists().where(newer.channel == InboxUpdate.channel, newer.peer_id == InboxUpdate.peer_id,
+                            newer.id > InboxUpdate.id, newer.handled_at.is_not(None)))
+        .order_by(InboxUpdate.id).limit(limit))
+    return list(rows)
+
+
+async def finish_turn(session: AsyncSession, ids: Sequence[int], replies: list[dict[str, Any]] | None) -> str:
+    """Mark a turn's updates handled and journal its replies, in the turn's transaction.
+
+    Returns "done"; "duplicate" when a redelivery was handled already; "later" when an earlier update of
+    the same person is still waiting (it went to another instance): the caller rolls back and handles the
+    person's queue from the database, in order."""
+    first = min(ids)
+    earlier = aliased(InboxUpdate)
+    waiting = exists().where(earlier.channel == InboxUpdate.channel, earlier.peer_id == InboxUpdate.peer_id,
+                             earlier.handled_at.is_(None), earlier.id < first)
+    values: dict[str, Any] = {"handled_at": utcnow()}
+    if len(ids) == 1 and replies:
+        values["replies"] = replies  # the common case: one statement
+    result = await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id.in_(list(ids)), InboxUpdate.handled_at.is_(None), ~waiting)
+        .values(**values).execution_options(synchronize_session=False))
+    if not result.rowcount:
+        handled = await session.scalar(select(InboxUpdate.handled_at).where(InboxUpdate.id == first))
+        return "duplicate" if handled is not None else "later"
+    if len(ids) > 1 and replies:
+        await session.execute(update(InboxUpdate).where(InboxUpdate.id == first).values(replies=replies)
+                              .execution_options(synchronize_session=False))
+    return "done"
+
+
+async def mark_replied_many(session: AsyncSession, ids: Sequence[int]) -> int:
+    """Replies of these rows went out (one statement for a whole batch)."""
+    result = await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id.in_(list(ids)), InboxUpdate.replied_at.is_(None))
+        .values(replied_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 async def peers_with_backlog(session: AsyncSession, channel: str) -> list[int]:
@@ -58,26 +129,12 @@ async def backlog(session: AsyncSession) -> int:
                or 0)
 
 
-async def journal_replies(session: AsyncSession, row_id: int, replies: list[dict[str, Any]]) -> None:
-    await session.execute(update(InboxUpdate).where(InboxUpdate.id == row_id).values(replies=replies))
-
-
 async def mark_replied(session: AsyncSession, row_id: int) -> bool:
     """Claim the sending of a row's replies; False when another instance already did."""
     result = await session.execute(
         update(InboxUpdate).where(InboxUpdate.id == row_id, InboxUpdate.replied_at.is_(None))
         .values(replied_at=utcnow()))
     return bool(result.rowcount)
-
-
-async def unreplied(session: AsyncSession, channel: str, older_than: datetime, limit: int = 50) -> list[InboxUpdate]:
-    """Handled rows whose replies were journaled but never marked sent (the instance died in between)."""
-    rows = await session.scalars(
-        select(InboxUpdate).where(
-            InboxUpdate.channel == channel, InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < older_than,
-            InboxUpdate.replied_at.is_(None), InboxUpdate.replies.is_not(None), InboxUpdate.failed_at.is_(None))
-        .order_by(InboxUpdate.id).limit(limit))
-    return list(rows)
 
 
 async def mark_failed(session: AsyncSession, ids: Sequence[int], error: str) -> int:

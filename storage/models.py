@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -302,7 +303,16 @@ class InboxUpdate(Base):
     """An incoming platform update persisted before it is acknowledged; handled exactly once."""
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("channel", "update_key", name="uq_inbox_update"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key", name="uq_inbox_update"),
+        # a person's queue, and the sweep for rows a dead instance left behind
+        Index("ix_inbox_pending", "channel", "peer_id", "id", sqlite_where=text("handled_at IS NULL"),
+              postgresql_where=text("handled_at IS NULL")),
+        # journaled replies not yet known to be sent (only after a crash do such rows stay)
+        Index("ix_inbox_unreplied", "channel", "peer_id", "id",
+              sqlite_where=text("replied_at IS NULL AND replies IS NOT NULL"),
+              postgresql_where=text("replied_at IS NULL AND replies IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -319,6 +329,9 @@ class InboxUpdate(Base):
     # never blocks the person's later updates) and kept, with the error class, for an admin to inspect.
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(String(200))
+    # The instance that stored it (0: unknown). A live instance handles its own rows from memory; the
+    # sweep takes only the rows of instances that are gone (storage/instances.py).
+    instance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class KeyValue(Base):

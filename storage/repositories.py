@@ -10,12 +10,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.models import (
     AuditEvent,
-    Category,
     DialogState,
-    Municipality,
     Organization,
     OutboxMessage,
     Route,
@@ -23,6 +22,7 @@ from storage.models import (
     SignalCounter,
     User,
 )
+from storage.refcache import Kind, Place, ReferenceCache, bump
 from storage.types import utcnow
 
 
@@ -35,7 +35,11 @@ class Users:
         self.s = session
 
     async def get(self, channel: str, external_id: int) -> User | None:
-        return await self.s.scalar(select(User).where(User.channel == channel, User.external_id == external_id))
+        """The person with their roles and organizations, in one statement."""
+        result = await self.s.execute(
+            select(User).where(User.channel == channel, User.external_id == external_id)
+            .options(joinedload(User.roles), joinedload(User.memberships)))
+        return result.unique().scalar_one_or_none()
 
     async def by_id(self, user_id: int) -> User | None:
         return await self.s.get(User, user_id)
@@ -70,29 +74,35 @@ class Users:
 
 
 class Catalog:
-    """Reference data: municipalities, categories, organizations, routes."""
+    """Reference data: municipalities, categories, organizations, routes (the first three from the cache)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: ReferenceCache) -> None:
         self.s = session
+        self.cache = cache
 
-    async def municipalities(self) -> Sequence[Municipality]:
-        return (await self.s.scalars(select(Municipality).order_by(Municipality.id))).all()
+    async def changed(self) -> None:
+        """Reference data changed in this transaction: every instance reloads its cache."""
+        await bump(self.s)
+        self.cache.drop()
 
-    async def municipality(self, mid: int) -> Municipality | None:
-        return await self.s.get(Municipality, mid)
+    async def municipalities(self) -> list[Place]:
+        return (await self.cache.get(self.s)).places
 
-    async def municipality_by_name(self, name: str) -> Municipality | None:
+    async def municipality(self, mid: int) -> Place | None:
+        return next((m for m in await self.municipalities() if m.id == mid), None)
+
+    async def municipality_by_name(self, name: str) -> Place | None:
         """Case-insensitive in Python: SQLite's lower() leaves Cyrillic as it is."""
         wanted = name.strip().casefold()
         return next((m for m in await self.municipalities() if m.name.casefold() == wanted), None)
 
-    async def categories(self) -> Sequence[Category]:
-        return (await self.s.scalars(select(Category).order_by(Category.position, Category.id))).all()
+    async def categories(self) -> list[Kind]:
+        return (await self.cache.get(self.s)).kinds
 
-    async def category(self, cid: int) -> Category | None:
-        return await self.s.get(Category, cid)
+    async def category(self, cid: int) -> Kind | None:
+        return next((c for c in await self.categories() if c.id == cid), None)
 
-    async def category_by_name(self, name: str) -> Category | None:
+    async def category_by_name(self, name: str) -> Kind | None:
         wanted = name.strip().casefold()
         return next((c for c in await self.categories() if c.name.casefold() == wanted), None)
 
@@ -106,11 +116,17 @@ class Catalog:
         return await self.s.scalar(select(Organization).where(Organization.name == name))
 
     async def route(self, municipality_id: int, category_id: int) -> Organization | None:
-        return await self.s.scalar(
-            select(Organization)
-            .join(Route, Route.organization_id == Organization.id)
-            .where(Route.municipality_id == municipality_id, Route.category_id == category_id)
-        )
+        org_id = (await self.cache.get(self.s)).routes.get((municipality_id, category_id))
+        return await self.s.get(Organization, org_id) if org_id is not None else None
+
+    async def set_route(self, municipality_id: int, category_id: int, organization_id: int) -> None:
+        route = await self.s.get(Route, (municipality_id, category_id))
+        if route is None:
+            self.s.add(Route(municipality_id=municipality_id, category_id=category_id,
+                             organization_id=organization_id))
+        else:
+            route.organization_id = organization_id
+        await self.changed()
 
     async def routes(self) -> Sequence[Route]:
         return (await self.s.scalars(select(Route).order_by(Route.municipality_id, Route.category_id))).all()
@@ -221,15 +237,18 @@ class DialogStates:
         self.dialect = dialect
 
     async def load(self, channel: str, peer_id: int, *, lock: bool = True) -> DialogState:
-        """Load (creating if absent) a person's dialog state; on PostgreSQL the row is locked so one
-        person's updates are handled strictly one after another, even across instances."""
+        """A person's dialog state (created if absent). With `lock`, one statement upserts and returns
+        the row; on PostgreSQL the upsert locks it, so one person's updates are handled strictly one after
+        another, even across instances (SQLite has one writer anyway)."""
+        if not lock:
+            found = await self.s.scalar(
+                select(DialogState).where(DialogState.channel == channel, DialogState.peer_id == peer_id))
+            return found or DialogState(channel=channel, peer_id=peer_id, step="idle", data={})
         ins = _insert(self.dialect)(DialogState).values(
-            channel=channel, peer_id=peer_id, step="idle", data={}, updated_at=utcnow()
-        )
-        await self.s.execute(ins.on_conflict_do_nothing(index_elements=["channel", "peer_id"]))
-        stmt = select(DialogState).where(DialogState.channel == channel, DialogState.peer_id == peer_id)
-        if lock and self.dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        state = await self.s.scalar(stmt.execution_options(populate_existing=True))
+            channel=channel, peer_id=peer_id, step="idle", data={}, updated_at=utcnow())
+        upsert = ins.on_conflict_do_update(index_elements=["channel", "peer_id"],
+                                           set_={"updated_at": ins.excluded.updated_at}).returning(DialogState)
+        state = await self.s.scalar(select(DialogState).from_statement(upsert)
+                                    .execution_options(populate_existing=True))
         assert state is not None
         return state

@@ -47,6 +47,8 @@ async def seed_region(uow: UnitOfWork, region: Region) -> SeedResult:
         if name not in existing_o:
             s.add(Organization(name=name))
             created += 1
+    if created or updated:
+        await uow.catalog.changed()
     await uow.commit()
     return SeedResult(created, updated)
 

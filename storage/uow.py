@@ -29,7 +29,7 @@ class UnitOfWork:
         self.session = self._db.sessions()
         self.dialect = self._db.dialect
         self.users = Users(self.session)
-        self.catalog = Catalog(self.session)
+        self.catalog = Catalog(self.session, self._db.reference)
         self.signals = Signals(self.session, self.dialect)
         self.outbox = Outbox(self.session)
         self.dialogs = DialogStates(self.session, self.dialect)

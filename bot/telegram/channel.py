@@ -14,7 +14,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import BotCommand, BotCommandScopeChat, CallbackQuery, Update
 
-from bot.inbox import InboxProcessor
+from bot.inbox import REREAD, InboxProcessor
 from bot.metrics import Metrics
 from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.inputs import callback_input, message_input, peer_of
@@ -92,10 +92,10 @@ class TelegramChannel:
         for raw in updates:
             peer = peer_of_update(raw)
             items.append((str(raw["update_id"]), peer if peer is not None else 0, raw))
-        await self.inbox.store(items)
+        rows = await self.inbox.store(items)
         self.metrics.received.labels(self.name).inc(len(items))
-        for _, peer, _ in items:
-            self.inbox.submit(peer)
+        for row in rows:
+            self.inbox.submit(row.peer_id, [row])
 
     async def _handle_rows(self, rows: list[InboxUpdate]) -> int:
         first = rows[0]
@@ -110,9 +110,10 @@ class TelegramChannel:
             return await self._album(parts)
         update = Update.model_validate(first.payload, context={"bot": self.bot})
         if update.callback_query is not None:
-            await self._callback(update.callback_query, first)
-        elif update.message is not None:
-            await self._input(peer_of(update.message), message_input(update.message), [first])
+            return await self._callback(update.callback_query, first)
+        if update.message is not None:
+            return await self._input(peer_of(update.message), message_input(update.message), [first])
+        await self.conversation.mark_handled([first.id])
         return 1
 
     async def _album(self, parts: list[InboxUpdate]) -> int:
@@ -124,29 +125,35 @@ class TelegramChannel:
             inp = message_input(message)
             if isinstance(inp, Photos):
                 refs.extend(inp.refs)
-        await self._input(peer, Photos(tuple(refs)), parts)
-        return len(parts)
+        consumed = await self._input(peer, Photos(tuple(refs)), parts)
+        return len(parts) if consumed == 1 else consumed
 
-    async def _callback(self, query: CallbackQuery, row: InboxUpdate) -> None:
+    async def _callback(self, query: CallbackQuery, row: InboxUpdate) -> int:
         peer, inp = callback_input(query, self.services.signing_key)
         outcome = await self.conversation.handle(peer, inp, [row.id])
+        if outcome.later:
+            return REREAD
         if not outcome.duplicate:
             try:
                 await query.answer(outcome.notice[:200] if outcome.notice else None)
             except TelegramAPIError as exc:
                 log.info("callback answer failed: %s", type(exc).__name__)
         await self._finish(peer, outcome, row)
+        return 1
 
-    async def _input(self, peer: Peer, inp: Input, rows: list[InboxUpdate]) -> None:
+    async def _input(self, peer: Peer, inp: Input, rows: list[InboxUpdate]) -> int:
         outcome = await self.conversation.handle(peer, inp, [r.id for r in rows])
+        if outcome.later:
+            return REREAD
         await self._finish(peer, outcome, rows[0])
+        return 1
 
     async def _finish(self, peer: Peer, outcome: Outcome, row: InboxUpdate) -> None:
         await self._send(peer.peer_id, outcome.replies)
         if outcome.commands is not None:
             await self._set_commands(peer.peer_id, outcome.commands)
         if outcome.replies and not outcome.failed and not outcome.duplicate:
-            await self.inbox.replied(row.id)
+            self.inbox.replied(row.id)
         if outcome.failed:
             self.metrics.failed.labels(self.name, outcome.error or "unknown").inc()
         elif not outcome.duplicate:
@@ -182,7 +189,10 @@ class TelegramChannel:
             log.warning("setting a chat's command menu failed: %s", type(exc).__name__)
 
     async def _resend(self, row: InboxUpdate, replies: list[Say]) -> None:
+        """Replies a dead instance journaled but never sent."""
         await self._send(row.peer_id, replies)
+        for listener in self.listeners:
+            listener()
 
     async def _send(self, chat_id: int, replies: list[Say]) -> None:
         try:
@@ -192,8 +202,7 @@ class TelegramChannel:
 
     async def start(self) -> None:
         await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands_for(())])
-        await self.inbox.recover()
-        self.inbox.start_sweeping()
+        await self.inbox.start()
         if self.poller is not None:
             await self.poller.start()
         self.running = True

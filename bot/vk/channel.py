@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from vk_api.exceptions import ApiError, ApiHttpError
 
-from bot.inbox import InboxProcessor
+from bot.inbox import REREAD, InboxProcessor
 from bot.metrics import Metrics
 from bot.vk.client import NETWORK_ERRORS, VkClient, describe
 from bot.vk.fetcher import VkFetcher
@@ -40,7 +40,7 @@ class VkChannel:
         self.conversation = conversation
         self.group_id = group_id
         self.renderer = VkRenderer(client, services)
-        self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend, self._poisoned)
+        self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend_orphan, self._poisoned)
         self.poll = LongPoll(client, services, group_id, self.ingest, wait=wait) if poll else None
         services.fetchers[self.name] = VkFetcher(client)
         self.metrics = metrics or Metrics()
@@ -55,8 +55,7 @@ class VkChannel:
         return self._started and (self.poll is None or self.poll.running)
 
     async def start(self) -> None:
-        await self.inbox.recover()
-        self.inbox.start_sweeping()
+        await self.inbox.start()
         if self.poll is not None:
             await self.poll.start()
         self._started = True
@@ -84,10 +83,10 @@ class VkChannel:
             items.append((raw.get("event_id") or reply_key(raw), int(peer), clean))
         if not items:
             return
-        await self.inbox.store(items)
+        rows = await self.inbox.store(items)
         self.metrics.received.labels(self.name).inc(len(items))
-        for _, peer, _ in items:
-            self.inbox.submit(peer)
+        for row in rows:
+            self.inbox.submit(row.peer_id, [row])
 
     async def _handle_rows(self, rows: list[InboxUpdate]) -> int:
         row = rows[0]
@@ -103,11 +102,13 @@ class VkChannel:
         else:
             event = raw["object"]
             outcome = await self.conversation.handle(peer, event_input(event, self.services.signing_key), [row.id])
-            if not outcome.duplicate:
+            if not outcome.duplicate and not outcome.later:
                 await self._answer_event(event, outcome.notice)
+        if outcome.later:
+            return REREAD
         await self._resend(row, outcome.replies)
         if outcome.replies and not outcome.failed and not outcome.duplicate:
-            await self.inbox.replied(row.id)
+            self.inbox.replied(row.id)
         self._count(outcome, row)
         self._done(row.peer_id)
         return 1
@@ -142,6 +143,12 @@ class VkChannel:
             await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload) + key_suffix)
         except VK_ERRORS as exc:  # 901/902: the person disallowed messages; nothing to do in a live dialog
             log.warning("reply to a vk peer failed: %s", describe(exc))
+
+    async def _resend_orphan(self, row: InboxUpdate, replies: list[Say]) -> None:
+        """Replies a dead instance journaled but never sent (same random_ids: VK drops a repeat)."""
+        await self._resend(row, replies)
+        for listener in self.listeners:
+            listener()
 
     def _count(self, outcome: Outcome, row: InboxUpdate) -> None:
         if outcome.failed:

@@ -11,7 +11,7 @@ from bot.bootstrap import build_notifier
 from bot.config import load_settings
 from handlers import roles
 from handlers import staff_texts as st
-from storage.models import Answer, Organization, Route, Signal
+from storage.models import Answer, Organization, Signal
 from tests.e2e.tg_harness import TOKEN as TG_TOKEN
 from tests.e2e.tg_harness import TgResident, start_telegram
 from tests.e2e.vk_harness import GROUP_ID, VkResident, start_vk
@@ -52,7 +52,7 @@ async def setup_staff(services):
         for m in await uow.catalog.municipalities():
             if m.name == "Сыктывкар":
                 for c in await uow.catalog.categories():
-                    uow.session.add(Route(municipality_id=m.id, category_id=c.id, organization_id=org.id))
+                    await uow.catalog.set_route(m.id, c.id, org.id)
         await roles.grant(uow, f"telegram:{MOD}", "moderator")
         await roles.grant(uow, f"telegram:{EXE}", "executor", ORG)
         await uow.commit()

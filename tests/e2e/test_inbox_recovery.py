@@ -40,22 +40,49 @@ async def test_update_stored_before_a_crash_is_handled_once_after_restart(servic
             await channel.stop()
 
 
-async def test_replies_committed_but_never_sent_are_resent_once(services):
+def journaled(row: InboxUpdate, text: str, seconds_ago: float, services) -> None:
+    row.handled_at = services.now() - timedelta(seconds=seconds_ago)
+    row.replies = [{"text": text, "buttons": [], "photos": [], "ask_location": False}]
+
+
+async def test_replies_committed_but_never_sent_are_resent_once_and_superseded_ones_never(services):
     async with FakeTelegram(token=TOKEN) as fake:
         fake.add_chat(7002)
+        # a dead instance (id 0: not running) handled two updates of this person and journaled their
+        # replies, then died before sending either: only the latest may go out, the older one never
+        async with services.uow() as uow:
+            await inbox.put_many(uow.session, uow.dialect, "telegram",
+                                 [("901", 7002, start_update(901, 7002)), ("902", 7002, start_update(902, 7002))])
+            older, latest = await inbox.pending_for_peer(uow.session, "telegram", 7002)
+            journaled(older, "Старый вопрос", 30, services)
+            journaled(latest, "Новый вопрос", 20, services)
+            await uow.commit()
         channel, progress = await start_telegram(services, fake)
         try:
-            channel.inbox.resend_after = 0.0
-            # a turn committed its replies (journaled) and the instance died before sending them
+            await progress.until(lambda: len(fake.sent_messages(7002)) >= 1, what="orphaned reply resent")
+            await channel.inbox.recover()  # a second sweep finds nothing more to send
+            await channel.ingest([start_update(903, 7002)])
+            await progress.until(lambda: channel.handled[7002] >= 1, what="next update handled")
+            texts = [m["text"] for m in fake.sent_messages(7002)]
+            assert texts[0] == "Новый вопрос" and "Старый вопрос" not in texts
+            assert texts.count("Новый вопрос") == 1 and "Активный регион" in texts[1]
+        finally:
+            await channel.stop()
+
+
+async def test_a_live_instances_journaled_reply_is_not_taken_over(services):
+    async with FakeTelegram(token=TOKEN) as fake:
+        fake.add_chat(7003)
+        channel, progress = await start_telegram(services, fake)
+        try:
+            # this instance (alive) has journaled a reply and is still sending it: nobody else resends it
             async with services.uow() as uow:
-                await inbox.put_many(uow.session, uow.dialect, "telegram", [("901", 7002, start_update(901, 7002))])
-                row = await uow.session.scalar(select(InboxUpdate))
-                row.handled_at = services.now() - timedelta(seconds=30)
-                row.replies = [{"text": "Ответ, который не успели отправить", "buttons": [], "photos": [],
-                                "ask_location": False}]
+                await inbox.put_many(uow.session, uow.dialect, "telegram", [("904", 7003, start_update(904, 7003))],
+                                     instance=services.db.instance.id)
+                [row] = await inbox.pending_for_peer(uow.session, "telegram", 7003)
+                journaled(row, "Ответ в пути", 30, services)
                 await uow.commit()
-            assert await channel.inbox.resend_lost_replies() == 1
-            assert await channel.inbox.resend_lost_replies() == 0
-            assert [m["text"] for m in fake.sent_messages(7002)] == ["Ответ, который не успели отправить"]
+            assert await channel.inbox.recover() == 0
+            assert fake.sent_messages(7003) == []
         finally:
             await channel.stop()

@@ -25,7 +25,6 @@ from storage.models import (
     Organization,
     OrganizationMember,
     OutboxMessage,
-    Route,
     Signal,
     User,
     UserRole,
@@ -69,7 +68,7 @@ async def staff_world(services) -> dict[str, int]:
         await uow.session.flush()
         ukhta = await named(uow.catalog.municipalities(), "Ухта")
         roads = await named(uow.catalog.categories(), "Дороги")
-        uow.session.add(Route(municipality_id=ukhta.id, category_id=roads.id, organization_id=orgs[ORG].id))
+        await uow.catalog.set_route(ukhta.id, roads.id, orgs[ORG].id)
         for peer, roles, org in STAFF:
             uow.session.add(User(
                 channel=peer.channel, external_id=peer.peer_id, display_name=peer.display_name, consent_at=NOW,
