@@ -6,13 +6,12 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
-
-from vk_api.exceptions import ApiError, ApiHttpError
+from collections.abc import Callable, Sequence
 
 from bot.inbox import InboxProcessor
 from bot.metrics import Metrics
-from bot.vk.client import NETWORK_ERRORS, VkClient, describe
+from bot.vk.batch import Call
+from bot.vk.client import VK_ERRORS, VkClient, describe
 from bot.vk.fetcher import VkFetcher
 from bot.vk.inputs import event_input, is_private, message_input, peer_of
 from bot.vk.longpoll import LongPoll
@@ -26,7 +25,6 @@ log = logging.getLogger(__name__)
 
 SNACKBAR_LIMIT = 90
 NAME_CACHE = 10_000
-VK_ERRORS = (ApiError, ApiHttpError, *NETWORK_ERRORS)
 
 
 class VkChannel:
@@ -96,6 +94,7 @@ class VkChannel:
                 self.names.clear()
             self.names.update(await self.client.user_names([row.peer_id]))
         peer = peer_of(row.peer_id, self.names)
+        answer: list[Call] = []
         if raw["type"] == "message_new":
             outcome = await self.conversation.handle(
                 peer, message_input(raw["object"]["message"], self.services.signing_key), [row.id])
@@ -103,8 +102,8 @@ class VkChannel:
             event = raw["object"]
             outcome = await self.conversation.handle(peer, event_input(event, self.services.signing_key), [row.id])
             if not outcome.duplicate:
-                await self._answer_event(event, outcome.notice)
-        await self._resend(row, outcome.replies)
+                answer.append(event_answer(event, outcome.notice))
+        await self._resend(row, outcome.replies, answer)
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             await self.inbox.replied(row.id)
         self._count(outcome, row)
@@ -113,20 +112,12 @@ class VkChannel:
             listener()
         return 1
 
-    async def _answer_event(self, event: dict, notice: str | None) -> None:
-        snackbar = {"type": "show_snackbar", "text": notice[:SNACKBAR_LIMIT]} if notice else None
+    async def _resend(self, row: InboxUpdate, replies: list[Say], first: Sequence[Call] = ()) -> None:
+        """Send (or resend after a crash) a turn's replies, after `first` (the press's event answer) in the
+        same request; random_ids derive from the update, so VK delivers a resent reply only if the first
+        send never got through."""
         try:
-            await self.client.call("messages.sendMessageEventAnswer", event_id=event["event_id"],
-                                   user_id=event["user_id"], peer_id=event["peer_id"],
-                                   event_data=json.dumps(snackbar, ensure_ascii=False) if snackbar else None)
-        except VK_ERRORS as exc:
-            log.info("event answer failed: %s", describe(exc))
-
-    async def _resend(self, row: InboxUpdate, replies: list[Say]) -> None:
-        """Send (or resend after a crash) a turn's replies; random_ids derive from the update, so VK
-        delivers a resent reply only if the first send never got through."""
-        try:
-            await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload))
+            await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload), first=first)
         except VK_ERRORS as exc:  # 901/902: the person disallowed messages; nothing to do in a live dialog
             log.warning("reply to a vk peer failed: %s", describe(exc))
 
@@ -136,6 +127,15 @@ class VkChannel:
         elif not outcome.duplicate:
             self.metrics.handled.labels(self.name).inc()
             self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())
+
+
+def event_answer(event: dict, notice: str | None) -> Call:
+    """messages.sendMessageEventAnswer for a pressed callback button (a snackbar with the notice, if any);
+    optional: a late or failed answer only leaves the button's spinner, the replies still go out."""
+    snackbar = {"type": "show_snackbar", "text": notice[:SNACKBAR_LIMIT]} if notice else None
+    return Call("messages.sendMessageEventAnswer", {
+        "event_id": event["event_id"], "user_id": event["user_id"], "peer_id": event["peer_id"],
+        "event_data": json.dumps(snackbar, ensure_ascii=False) if snackbar else None}, required=False)
 
 
 def reply_key(raw: dict) -> str:
