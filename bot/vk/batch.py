@@ -43,19 +43,20 @@ def results(n: int) -> str:
     return "[" + ", ".join(f"r{i}" for i in range(n)) + "]"
 
 
-def outcomes(vk: Any, calls: Sequence[Call], answer: dict) -> list[BaseException | None]:
-    """Per call: None (done), the ApiError it failed with (from `execute_errors`), or NotRun."""
+def outcomes(vk: Any, calls: Sequence[Call], answer: dict) -> list[tuple[Any, BaseException | None]]:
+    """Per call (result, None) when it was done, else (None, the ApiError it failed with — from
+    `execute_errors` — or NotRun)."""
     response = answer.get("response")
     done = response if isinstance(response, list) else []
     errors = list(answer.get("execute_errors") or [])
-    out: list[BaseException | None] = []
+    out: list[tuple[Any, BaseException | None]] = []
     for n, call in enumerate(calls):
         if n >= len(done):
-            out.append(NotRun(call.method))
+            out.append((None, NotRun(call.method)))
         elif done[n] is False:
             i = next((i for i, e in enumerate(errors) if e.get("method") == call.method), None)
             error = errors.pop(i) if i is not None else {"error_code": 10, "error_msg": "no execute_errors entry"}
-            out.append(ApiError(vk, call.method, None, False, error))
+            out.append((None, ApiError(vk, call.method, None, False, error)))
         else:
-            out.append(None)
+            out.append((done[n], None))
     return out

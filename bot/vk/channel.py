@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from bot.inbox import InboxProcessor
 from bot.metrics import Metrics
 from bot.vk.batch import Call
-from bot.vk.client import VK_ERRORS, VkClient, describe
+from bot.vk.client import VK_ERRORS, VkClient, describe, names
 from bot.vk.fetcher import VkFetcher
 from bot.vk.inputs import event_input, is_private, message_input, peer_of
 from bot.vk.longpoll import LongPoll
@@ -89,10 +89,12 @@ class VkChannel:
     async def _handle_rows(self, rows: list[InboxUpdate]) -> int:
         row = rows[0]
         raw = row.payload
-        if row.peer_id not in self.names:
-            if len(self.names) > NAME_CACHE:
-                self.names.clear()
+        lookup = row.peer_id not in self.names
+        if lookup and len(self.names) > NAME_CACHE:
+            self.names.clear()
+        if lookup and is_press(raw):  # a press may be the consent, which stores the name: look it up now
             self.names.update(await self.client.user_names([row.peer_id]))
+            lookup = False
         peer = peer_of(row.peer_id, self.names)
         answer: list[Call] = []
         if raw["type"] == "message_new":
@@ -103,7 +105,11 @@ class VkChannel:
             outcome = await self.conversation.handle(peer, event_input(event, self.services.signing_key), [row.id])
             if not outcome.duplicate:
                 answer.append(event_answer(event, outcome.notice))
-        await self._resend(row, outcome.replies, answer)
+        # otherwise the name comes with this turn's replies (same request), for the person's next turns
+        name = [self.client.names_call(row.peer_id)] if lookup else []
+        results = await self._resend(row, outcome.replies, answer + name)
+        if lookup and results:
+            self.names.update(names(results[len(answer)]))
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             await self.inbox.replied(row.id)
         self._count(outcome, row)
@@ -112,14 +118,15 @@ class VkChannel:
             listener()
         return 1
 
-    async def _resend(self, row: InboxUpdate, replies: list[Say], first: Sequence[Call] = ()) -> None:
-        """Send (or resend after a crash) a turn's replies, after `first` (the press's event answer) in the
-        same request; random_ids derive from the update, so VK delivers a resent reply only if the first
-        send never got through."""
+    async def _resend(self, row: InboxUpdate, replies: list[Say], first: Sequence[Call] = ()) -> list | None:
+        """Send (or resend after a crash) a turn's replies, after `first` (the press's event answer, a name
+        lookup) in the same request; random_ids derive from the update, so VK delivers a resent reply only
+        if the first send never got through. The calls' results, None when the send failed."""
         try:
-            await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload), first=first)
+            return await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload), first=first)
         except VK_ERRORS as exc:  # 901/902: the person disallowed messages; nothing to do in a live dialog
             log.warning("reply to a vk peer failed: %s", describe(exc))
+            return None
 
     def _count(self, outcome: Outcome, row: InboxUpdate) -> None:
         if outcome.failed:
@@ -136,6 +143,11 @@ def event_answer(event: dict, notice: str | None) -> Call:
     return Call("messages.sendMessageEventAnswer", {
         "event_id": event["event_id"], "user_id": event["user_id"], "peer_id": event["peer_id"],
         "event_data": json.dumps(snackbar, ensure_ascii=False) if snackbar else None}, required=False)
+
+
+def is_press(raw: dict) -> bool:
+    """A callback button press, or a message from a keyboard button (it carries a payload)."""
+    return raw["type"] == "message_event" or bool((raw["object"].get("message") or {}).get("payload"))
 
 
 def reply_key(raw: dict) -> str:

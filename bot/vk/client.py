@@ -59,6 +59,12 @@ def is_transient(exc: BaseException) -> bool:
             or isinstance(exc, (*NETWORK_ERRORS, NotRun)))
 
 
+def names(users: Any) -> dict[int, str]:
+    """Display names from a users.get answer."""
+    return {u["id"]: f"{u.get('first_name', '')} {u.get('last_name', '')}".strip()
+            for u in users or [] if isinstance(u, dict) and "id" in u}
+
+
 def describe(exc: BaseException) -> str:
     """A loggable description that never holds the request values (they carry the token and texts)."""
     if error_code(exc) is not None:
@@ -134,38 +140,44 @@ class VkClient:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    async def call_all(self, calls: Sequence[Call]) -> None:
-        """Run `calls` in order: one plain request for a single call, else one `execute` per 25 calls.
-        Transient failures are retried (a retried execute resends from the first required call that did
-        not go through: messages.send dedupes by random_id anyway); the first failed required call is
-        raised as an ApiError, as a direct call's would be; optional calls' failures are logged."""
+    async def call_all(self, calls: Sequence[Call]) -> list[Any]:
+        """Run `calls` in order: one plain request for a single call, else one `execute` per 25 calls;
+        their results (None for a failed optional call). Transient failures are retried (a retried
+        execute resends from the first required call that did not go through: messages.send dedupes by
+        random_id anyway); the first failed required call is raised as an ApiError, as a direct call's
+        would be; optional calls' failures are logged."""
+        results: list[Any] = []
         for start in range(0, len(calls), MAX_CALLS):
-            await self._run(list(calls[start:start + MAX_CALLS]))
+            results += await self._run(list(calls[start:start + MAX_CALLS]))
+        return results
 
-    async def _run(self, calls: list[Call]) -> None:
+    async def _run(self, calls: list[Call]) -> list[Any]:
         if len(calls) == 1:
             try:
-                await self.call(calls[0].method, **calls[0].params)
+                return [await self.call(calls[0].method, **calls[0].params)]
             except VK_ERRORS as exc:
                 if calls[0].required:
                     raise
                 log.info("%s failed: %s", calls[0].method, describe(exc))
-            return
+                return [None]
+        results: list[Any] = []
         for attempt in range(1, self.attempts + 1):
             try:
                 answer = await self._request("execute", {"code": script(calls)}, raw=True)
             except VK_ERRORS as exc:  # the request as a whole: HTTP, network, an execute-level error
                 failed, error = 0, exc
             else:
-                errors = outcomes(self.vk, calls, answer)
-                failed = next((n for n, (c, e) in enumerate(zip(calls, errors, strict=True))
+                done = outcomes(self.vk, calls, answer)
+                failed = next((n for n, (c, (_, e)) in enumerate(zip(calls, done, strict=True))
                                if e is not None and c.required), len(calls))
-                for call, e in zip(calls[:failed], errors[:failed], strict=True):
+                for call, (result, e) in zip(calls[:failed], done[:failed], strict=True):
                     if e is not None:
                         log.info("%s failed: %s", call.method, describe(e))
+                    results.append(result)
                 if failed == len(calls):
-                    return
-                error = errors[failed]
+                    return results
+                error = done[failed][1]
+                assert error is not None
             if attempt == self.attempts or not is_transient(error):
                 raise error
             log.info("execute failed (%s), retry %d", describe(error), attempt)
@@ -203,7 +215,12 @@ class VkClient:
         except VK_ERRORS as exc:
             log.info("users.get failed: %s", describe(exc))
             return {}
-        return {u["id"]: f"{u.get('first_name', '')} {u.get('last_name', '')}".strip() for u in users}
+        return names(users)
+
+    @staticmethod
+    def names_call(user_id: int) -> Call:
+        """users.get for one person, to go with other calls (optional: a name is nice to have)."""
+        return Call("users.get", {"user_ids": str(user_id)}, required=False)
 
     def close(self) -> None:
         for session in (self.vk, *self.sessions):

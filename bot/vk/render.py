@@ -62,11 +62,12 @@ class VkRenderer:
         self.client = client
         self.services = services
 
-    async def send(self, peer_id: int, replies: Sequence[Say], *, key: str, first: Sequence[Call] = ()) -> None:
+    async def send(self, peer_id: int, replies: Sequence[Say], *, key: str, first: Sequence[Call] = ()) -> list:
         """Send in order, after the calls in `first` (a button press's event answer), in one request when
         there is more than one call; message n of this send gets random_id(key, n), so a repeat is never
-        delivered twice. Photos not yet on VK are uploaded first (their own requests, cached by content)."""
-        await self.client.call_all([*first, *await self.messages(peer_id, replies, key=key)])
+        delivered twice. Photos not yet on VK are uploaded first (their own requests, cached by content).
+        Returns the results of all calls, `first` first."""
+        return await self.client.call_all([*first, *await self.messages(peer_id, replies, key=key)])
 
     async def messages(self, peer_id: int, replies: Sequence[Say], *, key: str) -> list[Call]:
         """The messages.send calls of `replies`, in order."""

@@ -28,6 +28,11 @@ def methods(inner: list) -> list[str]:
     return [m for m, _, _ in inner]
 
 
+def requests_since(fake: FakeVK, start: int) -> list[str]:
+    """API requests the bot made since `start` (the long poll's own server lookups left out)."""
+    return [m for m, _ in fake.calls[start:] if m != "groups.getLongPollServer"]
+
+
 async def test_a_button_press_is_one_execute_with_the_answer_then_the_messages(services):
     async with vk_bot(services) as (fake, channel, progress):
         r = resident(fake, progress, 5101)
@@ -36,7 +41,7 @@ async def test_a_button_press_is_one_execute_with_the_answer_then_the_messages(s
         await r.press("Сыктывкар")
         requests, executes = len(fake.calls), len(fake.executes)
         new = await r.press("✖ Отмена")  # the category menu's cancel: «cancelled» and the main menu
-        assert [m for m, _ in fake.calls[requests:]] == ["execute"]
+        assert requests_since(fake, requests) == ["execute"]
         [inner] = fake.executes[executes:]
         assert methods(inner) == ["messages.sendMessageEventAnswer", "messages.send", "messages.send"]
         assert [m["message"] for m in new] == [p["message"] for _, p, _ in inner[1:]]
@@ -56,8 +61,33 @@ async def test_a_failed_event_answer_does_not_hold_back_the_replies(services):
         assert len(new) == 1 and "Спасибо" in new[0]["message"]
         assert [(m, c) for m, _, c in fake.executes[-1]] == [("messages.sendMessageEventAnswer", 100),
                                                              ("messages.send", None)]
-        assert [m for m, _ in fake.calls[requests:]] == ["execute"]  # not retried for the optional answer
+        assert requests_since(fake, requests) == ["execute"]  # not retried for the optional answer
         assert [(m, c) for m, c, _ in fake.rejected] == [("messages.sendMessageEventAnswer", 100)]
+
+
+async def test_a_new_residents_name_comes_with_the_first_reply(services):
+    async with vk_bot(services) as (fake, channel, progress):
+        r = resident(fake, progress, 5105)
+        requests = len(fake.calls)
+        await r.say("/start")
+        assert requests_since(fake, requests) == ["execute"]  # no users.get of its own
+        assert methods(fake.executes[-1])[0] == "users.get" and channel.names[5105] == "Иван"
+        await r.press("Согласен")
+        assert sum(m == "users.get" for m, _ in fake.calls) == 0
+    async with services.uow() as uow:
+        assert (await uow.users.get("vk", 5105)).display_name == "Иван"
+
+
+async def test_a_press_from_a_person_not_yet_known_looks_the_name_up_first(services):
+    async with vk_bot(services) as (fake, channel, progress):
+        r = resident(fake, progress, 5106)
+        await r.say("/start")
+        channel.names.clear()  # e.g. the process restarted since: the press may be the consent
+        requests = len(fake.calls)
+        await r.press("Согласен")
+        assert requests_since(fake, requests) == ["users.get", "execute"]
+    async with services.uow() as uow:
+        assert (await uow.users.get("vk", 5106)).display_name == "Иван"
 
 
 @pytest.fixture

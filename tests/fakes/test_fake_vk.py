@@ -352,6 +352,15 @@ async def test_dropped_connection_and_held_peer(vk, fake):
     assert (await held)["response"][0] > 0 and fake.delivered_count(14) == 1
 
 
+async def test_a_failure_queued_for_a_method_hits_the_execute_carrying_it(vk, fake):
+    fake.http_error_next("messages.send", 503)
+    with pytest.raises(ApiHttpError):
+        await execute(vk, f"return [{send_js(16, 1, 'a')}, {send_js(16, 2, 'b')}];")
+    assert fake.rejected[-1] == ("messages.send", 503, "HTTP 503") and fake.delivered_count(16) == 0
+    await execute(vk, f"return [{send_js(16, 1, 'a')}, {send_js(16, 2, 'b')}];")
+    assert fake.delivered_count(16) == 2
+
+
 # ----------------------------------------------------------------------------- long poll
 async def test_longpoll_delivers_message_new_and_message_event(vk, fake):
     lp = await longpoll(vk, fake)

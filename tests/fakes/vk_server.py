@@ -342,11 +342,13 @@ class FakeVK:
         self._fail.setdefault(method, deque()).extend([code] * count)
 
     def http_error_next(self, method: str, status: int = 500, count: int = 1) -> None:
-        """The next ``count`` calls of ``method`` ("*" = any) answer a bare HTTP ``status``."""
+        """The next ``count`` requests of ``method`` ("*" = any) answer a bare HTTP ``status`` (an execute
+        request carrying ``method`` counts as one)."""
         self._http_fail.setdefault(method, deque()).extend([status] * count)
 
     def drop_next(self, method: str, count: int = 1, after_execute: bool = False) -> None:
-        """The next ``count`` requests of ``method`` ("*" = any) lose their connection without an answer;
+        """The next ``count`` requests of ``method`` ("*" = any; an execute carrying it counts) lose their
+        connection without an answer;
         ``after_execute``: after the call took effect (the client cannot tell whether it did)."""
         self._drops.setdefault(method, deque()).extend([after_execute] * count)
 
@@ -480,13 +482,15 @@ class FakeVK:
         if request.method == "POST":
             form = await request.post()
             params.update({k: v for k, v in form.items() if isinstance(v, str)})
-        await self._wait_held(name, params)
+        inner = self._inner_calls(name, params)
+        await self._wait_held(inner or [(name, params)])
         try:
-            status = self._pop(self._http_fail, name)
+            # a failure queued for a method hits the request carrying it, direct or inside an execute
+            hit, status = self._pop_for(self._http_fail, [name, *(m for m, _ in inner)])
             if status is not None:
-                self.rejected.append((name, status, f"HTTP {status}"))
+                self.rejected.append((hit, status, f"HTTP {status}"))
                 return web.Response(status=status, text=f"{status} (injected by FakeVK)")
-            drop = self._pop(self._drops, name)
+            _, drop = self._pop_for(self._drops, [name, *(m for m, _ in inner)])
             if drop is not None:
                 if drop:
                     self._dispatch(name, params)
@@ -510,17 +514,27 @@ class FakeVK:
         finally:
             self._fire()
 
-    async def _wait_held(self, name: str, params: dict[str, str]) -> None:
+    @staticmethod
+    def _inner_calls(name: str, params: dict[str, str]) -> list[tuple[str, dict]]:
+        """The API calls an execute request's code names (nothing for other requests or bad code)."""
+        if name != "execute":
+            return []
+        try:
+            return list(vk_execute.calls_in(vk_execute.parse(params.get("code", ""))))
+        except vk_execute.CompileError:
+            return []
+
+    def _pop_for(self, queues: dict[str, deque[Any]], methods: list[str]) -> tuple[str, Any]:
+        for method in methods:
+            value = self._pop(queues, method)
+            if value is not None:
+                return method, value
+        return methods[0], None
+
+    async def _wait_held(self, calls: list[tuple[str, dict]]) -> None:
         if not self._holds:
             return
-        if name == "execute":
-            try:
-                inner = list(vk_execute.calls_in(vk_execute.parse(params.get("code", ""))))
-            except vk_execute.CompileError:
-                return
-        else:
-            inner = [(name, params)]
-        peers = {str(args.get("peer_id")) for method, args in inner if method == "messages.send"}
+        peers = {str(args.get("peer_id")) for method, args in calls if method == "messages.send"}
         for peer in peers:
             event = self._holds.get(int(peer)) if peer.lstrip("-").isdigit() else None
             if event is not None and not event.is_set():
