@@ -183,6 +183,7 @@ class VkClient:
             log.info("execute failed (%s), retry %d", describe(error), attempt)
             calls = calls[failed:]  # what went through before the failure is not sent again
             await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
 
     async def upload(self, url: str, field: str, filename: str, data: bytes) -> dict[str, Any]:
         def post() -> dict[str, Any]:
