@@ -51,6 +51,20 @@ async def test_a_button_press_is_one_execute_with_the_answer_then_the_messages(s
         assert fake.rejected == []
 
 
+async def test_a_press_whose_answer_was_lost_is_resent_and_delivered_once(services):
+    async with vk_bot(services) as (fake, channel, progress):
+        r = resident(fake, progress, 5107)
+        await consent(r)
+        await r.say("/new")
+        await r.press("Сыктывкар")
+        delivered = fake.delivered_count(5107)
+        fake.drop_next("execute", after_execute=True)  # VK sent the messages, the bot never heard back
+        new = await r.press("✖ Отмена")
+        assert len(new) == 2 and fake.delivered_count(5107) == delivered + 2
+        assert [methods(e) for e in fake.executes[-2:]] == [["messages.sendMessageEventAnswer"] + ["messages.send"] * 2] * 2
+        assert fake.rejected == []
+
+
 async def test_a_failed_event_answer_does_not_hold_back_the_replies(services):
     async with vk_bot(services) as (fake, channel, progress):
         r = resident(fake, progress, 5102)
