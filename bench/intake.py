@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TG_TOKEN, VK_TOKEN, VK_GROUP = "123456:BENCH-INTAKE", "vk-bench-intake", 77
 PACED_THINK = 1.5  # mean pause between a paced resident's steps (seconds), before capping residents
 CHILD_TIMEOUT = 1800
+UPLOAD_METHODS = {"photos.getMessagesUploadServer", "photos.saveMessagesPhoto"}  # a reply's photo, not yet on VK
 
 
 class GcPauses:
@@ -95,7 +96,7 @@ async def phase(fake, run: Run, cls, first_id: int, count: int, side: int, think
     photos = await asyncio.to_thread(make_photos, first_id, count, side)
     rng = random.Random(first_id)
     residents = [cls(fake, run, first_id + i) for i in range(count)]
-    first_sample, calls = len(run.samples), len(fake.calls)
+    first_sample, calls, first_send = len(run.samples), len(fake.calls), len(run.sends)
 
     async def one(i: int, r) -> bool:  # type: ignore[no-untyped-def]
         if think:
@@ -106,13 +107,31 @@ async def phase(fake, run: Run, cls, first_id: int, count: int, side: int, think
     done = await asyncio.gather(*(one(i, r) for i, r in enumerate(residents)))
     seconds = time.perf_counter() - started
     samples = run.samples[first_sample:]
+    uploads = sum(m in UPLOAD_METHODS for m, _ in fake.calls[calls:])
     return {"residents": count, "completed": sum(done), "updates": len(samples), "seconds": seconds,
             "rate": len(samples) / seconds, "cpu_ms": (own_cpu() - cpu) * 1000 / max(1, len(samples)),
-            "api_calls": (len(fake.calls) - calls) / max(1, len(samples)), "samples": samples}
+            "api_calls": (len(fake.calls) - calls) / max(1, len(samples)),
+            "api_uploads": uploads / max(1, len(samples)), "samples": samples, "sends": run.sends[first_send:]}
+
+
+def time_sends(renderer, out: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """Record how long each turn's send takes on the platform (first request to last answer, uploads included)."""
+    send = renderer.send
+
+    async def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return await send(*args, **kwargs)
+        finally:
+            out.append(time.perf_counter() - started)
+
+    renderer.send = timed
 
 
 def summarize(result: dict, inbox: dict[str, tuple[float, float]]) -> dict:
     samples = result.pop("samples")
+    sends = [s * 1000 for s in result.pop("sends")]
+    result["send"] = (pct(sends, 50), pct(sends, 99)) if sends else None
     ms = [s.latency * 1000 for s in samples]
     result["latency"] = {q: pct(ms, q) for q in (50, 95, 99)} | {"max": max(ms, default=float("nan"))}
     kinds: dict[str, list[float]] = {}
@@ -149,6 +168,7 @@ async def scenario(spec: dict) -> dict:
         else:
             client = VkClient(VK_TOKEN, fake.base_url, rps=spec["vk_rps"], backoff=0.05)
             live = VkChannel(client, services, Conversation(services), VK_GROUP)
+            time_sends(live.renderer, run.sends)
         live.handled = run.tracker
         await live.start()
         stop, cls = live.stop, TgIntakeResident if channel == "telegram" else VkIntakeResident

@@ -82,6 +82,7 @@ class Run:
     tracker: Tracker
     samples: list[Sample] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    sends: list[float] = field(default_factory=list)  #: seconds per reply send on the platform (VK intake)
 
 
 class Timed:

@@ -46,11 +46,14 @@ def report(args: argparse.Namespace, results: list[dict], notes: list[str]) -> N
     if breakdown:
         print("\nInbox breakdown (p50 / p99 ms): fetch = pushed into the fake -> inbox row stored "
               "(received_at: long poll + store); queue = stored -> dialog turn starts (handled_at; includes a "
-              "photo's download and re-encode); turn = turn -> replies sent")
+              "photo's download and re-encode); turn = turn -> replies sent (send: the VK turn's platform requests, "
+              "first to last answer, photo uploads included)")
         for r in breakdown:
             for name in ("saturated", "paced"):
                 parts = r[name]["inbox"]
                 line = "  ".join(f"{k} {_f(a)}/{_f(b)}" for k, (a, b) in parts.items())
+                if r[name].get("send"):
+                    line += "  (send {}/{})".format(*map(_f, r[name]["send"]))
                 print(f"  {_name(r)} {name:9} {line}")
     print(f"\nTargets (issues 3 and 4): at least {TARGET_RATIO:.0%} of the echo ceiling; p99 below "
           f"{TARGET_P99:.0f} ms (judged on the paced run; the saturated p99 is queueing by construction)")
@@ -77,9 +80,11 @@ def report(args: argparse.Namespace, results: list[dict], notes: list[str]) -> N
     vk = [r for r in ok if r["channel"] == "vk" and r["bot"] == "intake"]
     if vk:
         per = max(r["saturated"]["api_calls"] for r in vk)
+        uploads = max(r["saturated"].get("api_uploads", 0.0) for r in vk)
         print(f"\nNote: both VK bots ran with vk_api paced at {args.vk_rps:g} requests/s so the bot, not the "
               f"limit, is measured. A community token allows 20/s: at {per:.2f} API calls per update "
-              f"the VK channel tops out near {20 / per:.0f} updates/s per community in production.")
+              f"(of them {uploads:.2f} for uploading photos shown back in replies: each resident's photo is new "
+              f"to VK) the VK channel tops out near {20 / per:.0f} updates/s per community in production.")
     if args.what_if:
         print(f"WHAT-IF run ({', '.join(args.what_if)}): a diagnostic change in every scenario process, not the product.")
     print("Full GCs: generation-2 collections during both phases (whole scenario process) and the longest pause.")

@@ -169,7 +169,10 @@ class InboxProcessor:
         async with self.services.uow() as uow:
             await inbox.mark_failed(uow.session, [row.id], error)
             await uow.commit()
-        await self.poisoned(row, error)
+        try:
+            await self.poisoned(row, error)
+        except Exception:  # telling the person failed too; the row is set aside all the same
+            log.exception("a %s poison reply could not be sent", self.channel)
         return 1
 
     async def _sweep(self) -> None:

@@ -6,13 +6,12 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
-
-from vk_api.exceptions import ApiError, ApiHttpError
+from collections.abc import Callable, Sequence
 
 from bot.inbox import REREAD, InboxProcessor
 from bot.metrics import Metrics
-from bot.vk.client import NETWORK_ERRORS, VkClient, describe
+from bot.vk.batch import Call
+from bot.vk.client import VK_ERRORS, VkClient, describe, names
 from bot.vk.fetcher import VkFetcher
 from bot.vk.inputs import event_input, is_private, message_input, peer_of
 from bot.vk.longpoll import LongPoll
@@ -27,7 +26,6 @@ log = logging.getLogger(__name__)
 
 SNACKBAR_LIMIT = 90
 NAME_CACHE = 10_000
-VK_ERRORS = (ApiError, ApiHttpError, *NETWORK_ERRORS)
 
 
 class VkChannel:
@@ -91,11 +89,14 @@ class VkChannel:
     async def _handle_rows(self, rows: list[InboxUpdate]) -> int:
         row = rows[0]
         raw = row.payload
-        if row.peer_id not in self.names:
-            if len(self.names) > NAME_CACHE:
-                self.names.clear()
+        lookup = row.peer_id not in self.names
+        if lookup and len(self.names) > NAME_CACHE:
+            self.names.clear()
+        if lookup and is_press(raw):  # a press may be the consent, which stores the name: look it up now
             self.names.update(await self.client.user_names([row.peer_id]))
+            lookup = False
         peer = peer_of(row.peer_id, self.names)
+        answer: list[Call] = []
         if raw["type"] == "message_new":
             outcome = await self.conversation.handle(
                 peer, message_input(raw["object"]["message"], self.services.signing_key), [row.id])
@@ -103,10 +104,14 @@ class VkChannel:
             event = raw["object"]
             outcome = await self.conversation.handle(peer, event_input(event, self.services.signing_key), [row.id])
             if not outcome.duplicate and not outcome.later:
-                await self._answer_event(event, outcome.notice)
+                answer.append(event_answer(event, outcome.notice))
         if outcome.later:
             return REREAD
-        await self._resend(row, outcome.replies)
+        # otherwise the name comes with this turn's replies (same request), for the person's next turns
+        name = [self.client.names_call(row.peer_id)] if lookup else []
+        results = await self._resend(row, outcome.replies, answer + name)
+        if lookup and results:
+            self.names.update(names(results[len(answer)]))
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             self.inbox.replied(row.id)
         self._count(outcome, row)
@@ -122,27 +127,23 @@ class VkChannel:
         """An update that could not be handled at all: stop the button's spinner, say so once."""
         self.metrics.failed.labels(self.name, error).inc()
         event = row.payload.get("object") or {}
-        if row.payload.get("type") == "message_event" and isinstance(event.get("event_id"), str):
-            await self._answer_event(event, None)
-        await self._resend(row, [Say(texts.POISONED)], key_suffix=":failed")
+        pressed = row.payload.get("type") == "message_event" and isinstance(event.get("event_id"), str) \
+            and all(isinstance(event.get(k), int) for k in ("user_id", "peer_id"))
+        answer = [event_answer(event, None)] if pressed else []
+        await self._resend(row, [Say(texts.POISONED)], answer, key_suffix=":failed")
         self._done(row.peer_id)
 
-    async def _answer_event(self, event: dict, notice: str | None) -> None:
-        snackbar = {"type": "show_snackbar", "text": notice[:SNACKBAR_LIMIT]} if notice else None
+    async def _resend(self, row: InboxUpdate, replies: list[Say], first: Sequence[Call] = (),
+                      key_suffix: str = "") -> list | None:
+        """Send (or resend after a crash) a turn's replies, after `first` (the press's event answer, a name
+        lookup) in the same request; random_ids derive from the update, so VK delivers a resent reply only
+        if the first send never got through. The calls' results, None when the send failed."""
         try:
-            await self.client.call("messages.sendMessageEventAnswer", event_id=event["event_id"],
-                                   user_id=event["user_id"], peer_id=event["peer_id"],
-                                   event_data=json.dumps(snackbar, ensure_ascii=False) if snackbar else None)
-        except VK_ERRORS as exc:
-            log.info("event answer failed: %s", describe(exc))
-
-    async def _resend(self, row: InboxUpdate, replies: list[Say], key_suffix: str = "") -> None:
-        """Send (or resend after a crash) a turn's replies; random_ids derive from the update, so VK
-        delivers a resent reply only if the first send never got through."""
-        try:
-            await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload) + key_suffix)
+            return await self.renderer.send(row.peer_id, replies, key=reply_key(row.payload) + key_suffix,
+                                            first=first)
         except VK_ERRORS as exc:  # 901/902: the person disallowed messages; nothing to do in a live dialog
             log.warning("reply to a vk peer failed: %s", describe(exc))
+            return None
 
     async def _resend_orphan(self, row: InboxUpdate, replies: list[Say]) -> None:
         """Replies a dead instance journaled but never sent (same random_ids: VK drops a repeat)."""
@@ -156,6 +157,20 @@ class VkChannel:
         elif not outcome.duplicate:
             self.metrics.handled.labels(self.name).inc()
             self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())
+
+
+def event_answer(event: dict, notice: str | None) -> Call:
+    """messages.sendMessageEventAnswer for a pressed callback button (a snackbar with the notice, if any);
+    optional: a late or failed answer only leaves the button's spinner, the replies still go out."""
+    snackbar = {"type": "show_snackbar", "text": notice[:SNACKBAR_LIMIT]} if notice else None
+    return Call("messages.sendMessageEventAnswer", {
+        "event_id": event["event_id"], "user_id": event["user_id"], "peer_id": event["peer_id"],
+        "event_data": json.dumps(snackbar, ensure_ascii=False) if snackbar else None}, required=False)
+
+
+def is_press(raw: dict) -> bool:
+    """A callback button press, or a message from a keyboard button (it carries a payload)."""
+    return raw["type"] == "message_event" or bool((raw["object"].get("message") or {}).get("payload"))
 
 
 def reply_key(raw: dict) -> str:

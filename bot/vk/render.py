@@ -1,4 +1,5 @@
-"""Neutral replies → messages.send: plain text in pieces, photos attached, VK keyboards, stable random_id."""
+"""Neutral replies → messages.send calls (one request per reply): plain text in pieces, photos attached,
+VK keyboards, stable random_id."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from html import unescape
 from vk_api.keyboard import VkKeyboard
 
 from bot.photo_cache import load_photos, remember
+from bot.vk.batch import Call
 from bot.vk.client import VkClient
 from bot.vk.inputs import CHANNEL, button_payload
 from handlers.callbacks import sign
@@ -60,9 +62,16 @@ class VkRenderer:
         self.client = client
         self.services = services
 
-    async def send(self, peer_id: int, replies: Sequence[Say], *, key: str) -> None:
-        """Send in order; message n of this send gets random_id(key, n), so a repeat is never delivered twice."""
-        index = 0
+    async def send(self, peer_id: int, replies: Sequence[Say], *, key: str, first: Sequence[Call] = ()) -> list:
+        """Send in order, after the calls in `first` (a button press's event answer), in one request when
+        there is more than one call; message n of this send gets random_id(key, n), so a repeat is never
+        delivered twice. Photos not yet on VK are uploaded first (their own requests, cached by content).
+        Returns the results of all calls, `first` first."""
+        return await self.client.call_all([*first, *await self.messages(peer_id, replies, key=key)])
+
+    async def messages(self, peer_id: int, replies: Sequence[Say], *, key: str) -> list[Call]:
+        """The messages.send calls of `replies`, in order."""
+        calls, index = [], 0
         for reply in replies:
             attachments = await self._photos(peer_id, reply.photos)
             groups = [",".join(attachments[i:i + MAX_ATTACHMENTS])
@@ -73,11 +82,12 @@ class VkRenderer:
             messages = [(text, att) for text, att in messages if text.strip() or att]
             markup = keyboard(reply, self.services.signing_key, peer_id)
             for n, (text, attachment) in enumerate(messages):
-                await self.client.call(
-                    "messages.send", peer_id=peer_id, random_id=random_id(key, index), message=text or None,
-                    attachment=attachment, keyboard=markup if n == len(messages) - 1 else None,
-                    disable_mentions=1)
+                calls.append(Call("messages.send", {
+                    "peer_id": peer_id, "random_id": random_id(key, index), "message": text or None,
+                    "attachment": attachment, "keyboard": markup if n == len(messages) - 1 else None,
+                    "disable_mentions": 1}))
                 index += 1
+        return calls
 
     async def _photos(self, peer_id: int, photo_ids: Sequence[int]) -> list[str]:
         """Attachment strings, uploading photos not yet known to VK and caching what was uploaded."""

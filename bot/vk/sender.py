@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vk_api.exceptions import ApiError, ApiHttpError
-
-from bot.vk.client import NETWORK_ERRORS, VkClient, describe, error_code, is_transient
+from bot.vk.client import VK_ERRORS, VkClient, describe, error_code, is_transient
 from bot.vk.render import VkRenderer
 from handlers.context import Services
 from handlers.types import Say
@@ -22,11 +20,17 @@ class VkSender:
     def __init__(self, client: VkClient, services: Services) -> None:
         self.renderer = VkRenderer(client, services)
 
+    @staticmethod
+    def cost(replies: Sequence[Say]) -> int:
+        """API requests a send takes at most: its messages go in one request (execute), and a reply's
+        photos not yet on VK take two more (upload server, save)."""
+        return 1 + 2 * sum(bool(r.photos) for r in replies)
+
     async def send(self, peer_id: int, replies: Sequence[Say], *, key: str) -> None:
         # random_id is derived from `key`: a retried send of the same row is dropped by VK, not repeated.
         try:
             await self.renderer.send(peer_id, replies, key=f"outbox:{key}")
-        except (ApiError, ApiHttpError, *NETWORK_ERRORS) as exc:
+        except VK_ERRORS as exc:
             raise delivery_error(exc) from exc
 
 

@@ -17,6 +17,7 @@ import requests
 import vk_api
 from vk_api.bot_longpoll import VkBotEventType, VkBotLongPoll
 from vk_api.exceptions import ApiError, ApiHttpError
+from vk_api.execute import VkFunction
 from vk_api.keyboard import VkKeyboard, VkKeyboardColor
 from vk_api.upload import VkUpload
 
@@ -253,6 +254,111 @@ async def test_edit_and_event_answer(vk, fake):
     assert fake.event_answers[-1]["event_data"]["text"] == "Принято"
     err = await api_error(vk, "messages.sendMessageEventAnswer", event_id="nope", user_id=5, peer_id=5)
     assert err.code == 100
+
+
+# ----------------------------------------------------------------------------- execute
+def send_js(peer: int, random_id: int, text: str) -> str:
+    return "API.messages.send(" + json.dumps({"peer_id": peer, "random_id": random_id, "message": text},
+                                             ensure_ascii=False) + ")"
+
+
+async def execute(vk, code: str) -> dict:
+    return await asyncio.to_thread(vk.method, "execute", {"code": code}, raw=True)
+
+
+async def test_execute_runs_calls_in_order_as_one_request(vk, fake):
+    event_id = fake.user_presses(5, {"cmd": "x"}, conversation_message_id=1)["object"]["event_id"]
+    answer = (f'API.messages.sendMessageEventAnswer({{"event_id": "{event_id}", "user_id": 5, "peer_id": 5, '
+              '"event_data": "{\\"type\\":\\"show_snackbar\\",\\"text\\":\\"Ок\\"}"})')
+    body = await execute(vk, f"return [{answer}, {send_js(5, 1, 'первое')}, {send_js(5, 2, 'второе')}];")
+    assert "execute_errors" not in body
+    ok, first, second = body["response"]
+    assert ok == 1 and 0 < first < second
+    assert [m["message"] for m in fake.sent_messages(5)] == ["первое", "второе"]
+    assert fake.event_answers[-1]["event_data"]["text"] == "Ок"
+    assert [m for m, _ in fake.calls] == ["execute"]  # one request on the wire
+    assert [m for m, _, _ in fake.executes[-1]] == ["messages.sendMessageEventAnswer", "messages.send",
+                                                    "messages.send"]
+    assert fake.executes[-1][1][1] == {"peer_id": "5", "random_id": "1", "message": "первое"}
+
+
+async def test_execute_failed_calls_yield_false_and_execute_errors(vk, fake):
+    fake.disallow_messages(7)
+    fake.fail_next("messages.send", 10)  # injected like a direct call's
+    code = (f"return [{send_js(8, 1, 'a')}, {send_js(7, 2, 'b')}, {send_js(8, 3, 'c')}, "
+            'API.messages.send({"peer_id": 8, "random_id": 4, "message": "d", "colour": 1}), '
+            'API.messages.fly({"peer_id": 8})];')
+    body = await execute(vk, code)
+    assert body["response"][:3] == [False, False, body["response"][2]] and body["response"][2] > 0
+    assert body["response"][3:] == [False, False]
+    assert [(e["method"], e["error_code"]) for e in body["execute_errors"]] == [
+        ("messages.send", 10), ("messages.send", 901), ("messages.send", 100), ("messages.fly", 3)]
+    assert body["execute_errors"][1]["error_msg"] == "Can't send messages for users without permission"
+    assert [m["message"] for m in fake.sent_messages(8)] == ["c"]
+    assert [(m, c) for m, c, _ in fake.rejected] == [("messages.send", 10), ("messages.send", 901),
+                                                     ("messages.send", 100), ("messages.fly", 3)]
+
+
+async def test_execute_vars_and_early_return(vk, fake):
+    fake.disallow_messages(9)
+    code = (f"var r0 = {send_js(10, 1, 'x')};\nvar r1 = {send_js(9, 2, 'y')};\nif (!r1) return [r0, r1];\n"
+            f"var r2 = {send_js(10, 3, 'z')};\nreturn [r0, r1, r2];")
+    body = await execute(vk, code)
+    assert body["response"][1] is False and len(body["response"]) == 2
+    assert [m["message"] for m in fake.sent_messages(10)] == ["x"]  # stopped before the third call
+    vk_function = VkFunction("var a = API.users.get({user_ids: %(ids)s});\nreturn {\"users\": a};", args=("ids",))
+    assert (await asyncio.to_thread(vk_function, vk, "1,2"))["users"][1]["id"] == 2
+
+
+async def test_execute_limits_and_compile_errors(vk, fake):
+    too_many = "return [" + ", ".join(send_js(11, i, "m") for i in range(1, 27)) + "];"
+    err = await api_error(vk, "execute", code=too_many)
+    assert err.code == 13 and err.error["error_msg"].startswith("Runtime error occurred during code invocation")
+    assert fake.delivered_count(11) == 25  # the first 25 ran, as on VK
+    for bad in ("return API.messages.send({peer_id: 1}", "while (1) {}", "API.users.get();", "return [1 2];"):
+        err = await api_error(vk, "execute", code=bad)
+        assert err.code == 12 and err.error["error_msg"].startswith("Unable to compile code: ")
+    err = await api_error(vk, "execute", code="return x;")
+    assert err.code == 13 and "undefined variable x" in err.error["error_msg"]
+    assert (await api_error(vk, "execute")).code == 100  # code is required
+
+
+async def test_execute_counts_once_toward_the_rate_limit():
+    async with FakeVK(rate_limit=3) as fake:
+        vk = make_vk(fake)
+        del vk.error_handlers[6]
+        for i in range(3):
+            await execute(vk, "return [" + ", ".join(send_js(12, 10 * i + j, "m") for j in range(5)) + "];")
+        assert fake.delivered_count(12) == 15
+        assert (await api_error(vk, "execute", code=f"return [{send_js(12, 99, 'm')}];")).code == 6
+
+
+async def test_dropped_connection_and_held_peer(vk, fake):
+    fake.drop_next("execute", after_execute=True)
+    with pytest.raises(requests.ConnectionError):
+        await execute(vk, f"return [{send_js(13, 1, 'a')}, {send_js(13, 2, 'b')}];")
+    assert fake.delivered_count(13) == 2  # it took effect; only the answer was lost
+    fake.drop_next("messages.send")
+    with pytest.raises(requests.ConnectionError):
+        await call(vk, "messages.send", peer_id=13, random_id=3, message="c")
+    assert fake.delivered_count(13) == 2
+    release = fake.hold_peer(14)
+    held = asyncio.create_task(execute(vk, f"return [{send_js(14, 1, 'held')}];"))
+    await fake.wait_for(lambda: fake.held == 1)
+    other = make_vk(fake)  # a second session: the held request blocks only its own
+    await call(other, "messages.send", peer_id=15, random_id=1, message="free")
+    assert fake.delivered_count(15) == 1 and fake.delivered_count(14) == 0
+    release.set()
+    assert (await held)["response"][0] > 0 and fake.delivered_count(14) == 1
+
+
+async def test_a_failure_queued_for_a_method_hits_the_execute_carrying_it(vk, fake):
+    fake.http_error_next("messages.send", 503)
+    with pytest.raises(ApiHttpError):
+        await execute(vk, f"return [{send_js(16, 1, 'a')}, {send_js(16, 2, 'b')}];")
+    assert fake.rejected[-1] == ("messages.send", 503, "HTTP 503") and fake.delivered_count(16) == 0
+    await execute(vk, f"return [{send_js(16, 1, 'a')}, {send_js(16, 2, 'b')}];")
+    assert fake.delivered_count(16) == 2
 
 
 # ----------------------------------------------------------------------------- long poll

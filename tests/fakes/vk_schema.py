@@ -7,7 +7,8 @@ Usage::
 The schema is https://github.com/VKCOM/vk-api-schema (one ``<section>/methods.json`` per API section).
 The output is a compact table -- only the methods the bot uses -- that ``vk_server.FakeVK`` validates
 requests against: for each method its parameters with name, type, required flag and the limits the
-schema gives (maxLength, minimum, maximum, maxItems, enum, array item type).
+schema gives (maxLength, minimum, maximum, maxItems, enum, array item type); and the messages of the
+error codes the fake answers (``errors.json``).
 
 A few facts documented on dev.vk.com are missing from the schema; they are added here, marked with
 ``"source": "docs"`` so they are easy to tell apart.  The generated JSON is committed so the test suite
@@ -26,14 +27,19 @@ METHODS = [
     "messages.send", "messages.edit", "messages.sendMessageEventAnswer", "messages.getConversationsById",
     "photos.getMessagesUploadServer", "photos.saveMessagesPhoto",
     "docs.getMessagesUploadServer", "docs.save",
-    "users.get",
+    "users.get", "execute",
 ]
+# Errors the fake answers; their messages come from the schema's errors.json.
+ERROR_CODES = [3, 5, 6, 8, 9, 10, 12, 13, 14, 15, 100, 901, 902, 911, 914]
 LIMITS = ("maxLength", "minimum", "maximum", "maxItems", "enum")
 # dev.vk.com facts the 5.199 schema does not carry.
 REQUIRED_BY_DOCS = {"messages.send": ["random_id"]}  # "required since 5.90"
 EXTRA_PARAMS_BY_DOCS = {
     # the schema names it ``cmid``; the documented (and widely used) name is conversation_message_id
     "messages.edit": [{"name": "conversation_message_id", "type": "integer", "required": False, "minimum": 0}],
+    # the schema lists execute without parameters; dev.vk.com: code (VKScript, required), func_v
+    "execute": [{"name": "code", "type": "string", "required": True},
+                {"name": "func_v", "type": "integer", "required": False, "minimum": 1}],
 }
 OUT = Path(__file__).with_name("vk_methods.json")
 
@@ -65,7 +71,10 @@ def build(schema_dir: Path) -> dict:
         for line in pkg.read_text(encoding="utf-8").splitlines():
             if "tag v" in line:
                 version = line.split("tag ", 1)[1].split()[0].strip(",")
-    return {"schema": "VKCOM/vk-api-schema", "version": version, "methods": table}
+    codes = {e["code"]: e["description"] for e in
+             json.loads((schema_dir / "errors.json").read_text(encoding="utf-8"))["errors"].values()}
+    errors = {str(code): codes[code] for code in ERROR_CODES}
+    return {"schema": "VKCOM/vk-api-schema", "version": version, "methods": table, "errors": errors}
 
 
 def dump(table: dict) -> str:
@@ -77,6 +86,8 @@ def dump(table: dict) -> str:
         body = ",\n".join("   " + json.dumps(p, ensure_ascii=False) for p in params)
         tail = "," if i < len(items) - 1 else ""
         lines.append(f'  "{name}": [\n{body}\n  ]{tail}' if params else f'  "{name}": []{tail}')
+    lines += [" },", ' "errors": {']
+    lines.append(",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in table["errors"].items()))
     lines += [" }", "}"]
     return "\n".join(lines) + "\n"
 

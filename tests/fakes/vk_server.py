@@ -8,6 +8,10 @@ It speaks the wire protocol exactly as the real ``vk_api`` client uses it:
 * Bots Long Poll: ``groups.getLongPollServer`` hands out ``{base_url}/lp/{group_id}``, polled with
   ``?act=a_check&key=..&ts=..&wait=N`` -> ``{"ts", "updates"}`` or ``{"failed": 1|2|3}``.
 * Uploads: ``{base_url}/upload/photo`` and ``/upload/doc`` (multipart), media at ``{base_url}/media/..``.
+* ``execute(code=...)``: the VKScript subset of ``vk_execute``; up to 25 inner calls, each checked and
+  fault-injected like a direct call, in one request that counts once toward the rate limit; answers
+  ``{"response": ..., "execute_errors": [{"method", "error_code", "error_msg"}]}`` (``false`` in a
+  failed call's place), error 12 for code it cannot compile, 13 at the 26th call.
 
 Every parameter is checked against ``vk_methods.json`` (generated from the official schema by
 ``vk_schema.py``).  Deliberately *stricter* than VK: an unknown parameter is error 100 (VK ignores it)
@@ -22,8 +26,10 @@ Test-side API (all synchronous unless marked async)::
         fake.push_event(raw)
         fake.photo_attachment(bytes) / doc_attachment(data, title, ext) / sticker_attachment() /
             audio_message_attachment() / video_attachment() / wall_attachment() / link_attachment(url)
-        fake.sent_messages(peer) / delivered_count(peer) / calls / rejected / event_answers / edits
+        fake.sent_messages(peer) / delivered_count(peer) / calls / rejected / event_answers / edits /
+            executes (the inner calls of each execute request: (method, params, error_code or None))
         fake.fail_next(method, code, count) / http_error_next(method, status, count) /
+            drop_next(method, count, after_execute) / hold_peer(peer) -> asyncio.Event /
             disallow_messages(peer) / fail_longpoll(code)
         await fake.wait_for(predicate, timeout) / await fake.wait_messages(peer, n, timeout)
 """
@@ -44,21 +50,15 @@ from typing import Any
 
 from aiohttp import web
 
+from . import vk_execute
+
 API_VERSION = "5.199"
 GLOBAL_PARAMS = frozenset({"access_token", "v", "lang", "test_mode"})
 MAX_MESSAGE_CHARS = 4096
 CHAT_PEER_BASE = 2_000_000_000
-METHODS: dict[str, list[dict]] = json.loads(
-    Path(__file__).with_name("vk_methods.json").read_text(encoding="utf-8"))["methods"]
-
-ERROR_MESSAGES = {
-    3: "Unknown method passed", 5: "User authorization failed", 6: "Too many requests per second",
-    8: "Invalid request", 9: "Flood control", 10: "Internal server error", 14: "Captcha needed",
-    15: "Access denied", 100: "One of the parameters specified was missing or invalid",
-    901: "Can't send messages for users without permission",
-    902: "Can't send messages to this user due to their privacy settings",
-    911: "Keyboard format is invalid", 914: "Message is too long",
-}
+_TABLE = json.loads(Path(__file__).with_name("vk_methods.json").read_text(encoding="utf-8"))
+METHODS: dict[str, list[dict]] = _TABLE["methods"]
+ERROR_MESSAGES = {int(code): msg for code, msg in _TABLE["errors"].items()}  # from the schema's errors.json
 CLIENT_INFO = {
     "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback",
                        "intent_subscribe", "intent_unsubscribe"],
@@ -198,6 +198,13 @@ def _check_button(button: Any, row: list, bad: Callable[[str], None]) -> None:
 
 
 # --------------------------------------------------------------------------- the server
+class _Envelope:
+    """A whole answer body (execute's carries ``execute_errors`` next to ``response``)."""
+
+    def __init__(self, body: dict) -> None:
+        self.body = body
+
+
 class FakeVK:
     """aiohttp server on 127.0.0.1 that answers like api.vk.ru for a community token."""
 
@@ -212,6 +219,8 @@ class FakeVK:
         self.upload_count = 0
         self.event_answers: list[dict] = []  #: messages.sendMessageEventAnswer calls, event_data parsed
         self.edits: list[dict] = []          #: messages.edit calls
+        self.executes: list[list[tuple[str, dict, int | None]]] = []  #: inner calls of each execute
+        self.held = 0                        #: requests waiting for a hold_peer event
         self.longpoll_answers: list[dict] = []  #: every a_check answer minus the updates
         self.longpoll_waiting = 0               #: a_check requests currently held open
         self.media_requests: list[str] = []     #: keys of GET /media/... in order
@@ -231,6 +240,8 @@ class FakeVK:
         self._lp_fail: deque[int] = deque()
         self._fail: dict[str, deque[int]] = {}
         self._http_fail: dict[str, deque[int]] = {}
+        self._drops: dict[str, deque[bool]] = {}
+        self._holds: dict[int, asyncio.Event] = {}
         self._disallowed: set[int] = set()
         self._event_ids: set[str] = set()
         self._uploads: dict[str, dict] = {}
@@ -331,8 +342,19 @@ class FakeVK:
         self._fail.setdefault(method, deque()).extend([code] * count)
 
     def http_error_next(self, method: str, status: int = 500, count: int = 1) -> None:
-        """The next ``count`` calls of ``method`` ("*" = any) answer a bare HTTP ``status``."""
+        """The next ``count`` requests of ``method`` ("*" = any) answer a bare HTTP ``status`` (an execute
+        request carrying ``method`` counts as one)."""
         self._http_fail.setdefault(method, deque()).extend([status] * count)
+
+    def drop_next(self, method: str, count: int = 1, after_execute: bool = False) -> None:
+        """The next ``count`` requests of ``method`` ("*" = any; an execute carrying it counts) lose their
+        connection without an answer;
+        ``after_execute``: after the call took effect (the client cannot tell whether it did)."""
+        self._drops.setdefault(method, deque()).extend([after_execute] * count)
+
+    def hold_peer(self, peer_id: int) -> asyncio.Event:
+        """Requests (direct or execute) that send to ``peer_id`` wait until the returned event is set."""
+        return self._holds.setdefault(peer_id, asyncio.Event())
 
     def disallow_messages(self, peer_id: int) -> None:
         """messages.send to ``peer_id`` answers 901 until ``allow_messages``."""
@@ -460,11 +482,22 @@ class FakeVK:
         if request.method == "POST":
             form = await request.post()
             params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        inner = self._inner_calls(name, params)
+        await self._wait_held(inner or [(name, params)])
         try:
-            status = self._pop(self._http_fail, name)
+            # a failure queued for a method hits the request carrying it, direct or inside an execute
+            hit, status = self._pop_for(self._http_fail, [name, *(m for m, _ in inner)])
             if status is not None:
-                self.rejected.append((name, status, f"HTTP {status}"))
+                self.rejected.append((hit, status, f"HTTP {status}"))
                 return web.Response(status=status, text=f"{status} (injected by FakeVK)")
+            _, drop = self._pop_for(self._drops, [name, *(m for m, _ in inner)])
+            if drop is not None:
+                if drop:
+                    self._dispatch(name, params)
+                    self.calls.append((name, {k: v for k, v in params.items() if k != "access_token"}))
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response(status=500)  # never reaches the client: the socket is gone
             result = self._dispatch(name, params)
         except VKError as e:
             self.rejected.append((name, e.code, e.msg))
@@ -477,12 +510,43 @@ class FakeVK:
             return web.json_response({"error": error})
         else:
             self.calls.append((name, {k: v for k, v in params.items() if k != "access_token"}))
-            return web.json_response({"response": result})
+            return web.json_response(result.body if isinstance(result, _Envelope) else {"response": result})
         finally:
             self._fire()
 
     @staticmethod
-    def _pop(queues: dict[str, deque[int]], method: str) -> int | None:
+    def _inner_calls(name: str, params: dict[str, str]) -> list[tuple[str, dict]]:
+        """The API calls an execute request's code names (nothing for other requests or bad code)."""
+        if name != "execute":
+            return []
+        try:
+            return list(vk_execute.calls_in(vk_execute.parse(params.get("code", ""))))
+        except vk_execute.CompileError:
+            return []
+
+    def _pop_for(self, queues: dict[str, deque[Any]], methods: list[str]) -> tuple[str, Any]:
+        for method in methods:
+            value = self._pop(queues, method)
+            if value is not None:
+                return method, value
+        return methods[0], None
+
+    async def _wait_held(self, calls: list[tuple[str, dict]]) -> None:
+        if not self._holds:
+            return
+        peers = {str(args.get("peer_id")) for method, args in calls if method == "messages.send"}
+        for peer in peers:
+            event = self._holds.get(int(peer)) if peer.lstrip("-").isdigit() else None
+            if event is not None and not event.is_set():
+                self.held += 1
+                self._fire()
+                try:
+                    await event.wait()
+                finally:
+                    self.held -= 1
+
+    @staticmethod
+    def _pop(queues: dict[str, deque[Any]], method: str) -> Any:
         for key in (method, "*"):
             if queues.get(key):
                 return queues[key].popleft()
@@ -497,11 +561,46 @@ class FakeVK:
         if not params.get("v"):
             raise VKError(8, "v (version) is required")
         self._check_rate()
+        return self._invoke(name, params)
+
+    def _invoke(self, name: str, params: dict[str, str]) -> Any:
+        """Spec check, injected failure, then the method itself (direct calls and execute's inner calls)."""
         check_params(name, params)
         code = self._pop(self._fail, name)
         if code is not None:
             raise VKError(code)
         return getattr(self, "_m_" + name.replace(".", "_"))(params)
+
+    def _m_execute(self, p: dict[str, str]) -> _Envelope:
+        try:
+            program = vk_execute.parse(p["code"])
+        except vk_execute.CompileError as e:
+            raise VKError(12, str(e)) from None
+        inner: list[tuple[str, dict, int | None]] = []
+        errors: list[dict] = []
+
+        def call(method: str, args: dict) -> Any:
+            params = {k: vk_execute.form_value(v) for k, v in args.items() if v is not None}
+            try:
+                if method not in METHODS or method == "execute":
+                    raise VKError(3)
+                result = self._invoke(method, params)
+            except VKError as e:
+                self.rejected.append((method, e.code, e.msg))
+                self.count_error6 += e.code == 6
+                inner.append((method, params, e.code))
+                errors.append({"method": method, "error_code": e.code, "error_msg": e.msg})
+                return False
+            inner.append((method, params, None))
+            return result
+
+        try:
+            response = vk_execute.run(program, call)
+        except vk_execute.ScriptError as e:
+            raise VKError(13, str(e)) from None
+        finally:
+            self.executes.append(inner)
+        return _Envelope({"response": response, **({"execute_errors": errors} if errors else {})})
 
     def _check_rate(self) -> None:
         if not self.rate_limit:
