@@ -317,6 +317,21 @@ class InboxUpdate(Base):
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class WebMessage(Base):
+    """The web chat's transcript: what a resident sent ("in") and the bot's neutral replies ("out")."""
+
+    __tablename__ = "web_messages"
+    __table_args__ = (Index("ix_web_messages_peer", "peer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(3))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Stable per delivery (an inbox row's reply, an outbox row), so a repeated delivery is stored once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class KeyValue(Base):
     """Small persistent facts such as the last VK long-poll ts."""
 
