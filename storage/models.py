@@ -321,7 +321,8 @@ class WebMessage(Base):
     """The web chat's transcript: what a resident sent ("in") and the bot's neutral replies ("out")."""
 
     __tablename__ = "web_messages"
-    __table_args__ = (Index("ix_web_messages_peer", "peer_id", "id"),)
+    # AUTOINCREMENT on SQLite: ids never go back after a wipe, so a page's "after id" cursor stays valid.
+    __table_args__ = (Index("ix_web_messages_peer", "peer_id", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     peer_id: Mapped[int] = mapped_column(BigInteger)

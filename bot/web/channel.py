@@ -84,10 +84,11 @@ class WebChannel:
         """Write replies to the transcript once per key (a resend after a crash stores nothing twice);
         `wipe` first deletes the person's earlier transcript (/forget)."""
         async with self.services.uow() as uow:
-            if wipe:
-                await webchat.wipe(uow.session, peer_id)
+            first = await webchat.last_id(uow.session, peer_id) if wipe else 0
             stored = await webchat.append(uow.session, uow.dialect, peer_id, "out",
                                           [r.to_dict() for r in replies], key=key)
+            if wipe:
+                await webchat.wipe(uow.session, peer_id, before_id=first + 1)
             await uow.commit()
         self.wake(peer_id)
         return stored

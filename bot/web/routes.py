@@ -16,7 +16,7 @@ from bot.web.guard import Limits, WebOptions, error, origin_allowed, security_he
 from bot.web.identity import COOKIE, PERSONA_COOKIE, PERSONAS, Visitor, csrf_ok, csrf_token, media_sig
 from bot.web.inputs import BadRequest, normalize
 from bot.web.render import message_json
-from bot.web.session import ensure_cookie, set_cookie, visitor
+from bot.web.session import NEW_COOKIE, ensure_cookie, set_cookie, visitor
 from bot.web.uploads import MAX_FILES, MAX_REQUEST_BYTES, TooLarge
 from handlers import texts
 from handlers.commands_menu import commands_for
@@ -64,8 +64,8 @@ class WebRoutes:
             self.channel.wake(peer)
 
     def _finish(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
-        if request.get("new_cookie"):
-            set_cookie(response, COOKIE, request["new_cookie"], self.options)
+        if request.get(NEW_COOKIE):
+            set_cookie(response, COOKIE, request[NEW_COOKIE], self.options)
         security_headers(response, self.options)
         response.headers.setdefault("Cache-Control", "no-store")
         return response

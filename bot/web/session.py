@@ -7,13 +7,13 @@ from aiohttp import web
 from bot.web.guard import WebOptions
 from bot.web.identity import COOKIE, PERSONA_COOKIE, PERSONAS, Visitor, new_cookie, peer_of, read_cookie
 
-NEW_COOKIE = web.AppKey("web_new_cookie", str)
+NEW_COOKIE = web.RequestKey("web_new_cookie", str)
 COOKIE_DAYS = 365
 
 
 def visitor(request: web.Request, key: bytes, options: WebOptions) -> Visitor | None:
     """The visitor named by the request's (or a just-issued) cookie; None without a valid one."""
-    raw = request.get("new_cookie") or request.cookies.get(COOKIE)
+    raw = request.get(NEW_COOKIE) or request.cookies.get(COOKIE)
     rid = read_cookie(key, raw)
     if rid is None:
         return None
@@ -26,8 +26,8 @@ def visitor(request: web.Request, key: bytes, options: WebOptions) -> Visitor | 
 def ensure_cookie(request: web.Request, key: bytes) -> str | None:
     """On a page or session load without a valid cookie, issue one (set on the response later)."""
     if read_cookie(key, request.cookies.get(COOKIE)) is None:
-        request["new_cookie"] = new_cookie(key)
-        return request["new_cookie"]
+        request[NEW_COOKIE] = new_cookie(key)
+        return request[NEW_COOKIE]
     return None
 
 

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_web_messages')),
         sa.UniqueConstraint('dedupe_key', name=op.f('uq_web_messages_dedupe_key')),
+        sqlite_autoincrement=True,
     )
     op.create_index('ix_web_messages_peer', 'web_messages', ['peer_id', 'id'], unique=False)
 
