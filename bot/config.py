@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     @classmethod
     def _origins(cls, v: str) -> str:
         for origin in filter(None, (o.strip() for o in v.split(","))):
-            if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+            if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") != 2:
                 raise ValueError("expected comma-separated origins such as https://portal.example.ru (no path)")
         return v
 
