@@ -92,7 +92,7 @@ class Instance:
         self.web = None
         self.notifier = None
         self.runner: web.AppRunner | None = None
-        self.supervisor = Supervisor(self._rejected)
+        self.supervisor = Supervisor(self._rejected, cap=settings.platform_retry_max_seconds)
         self.fatal = asyncio.Event()  # every channel is gone (tokens rejected): exit with code 2
 
     async def start(self) -> None:

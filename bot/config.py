@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     digest_hour: int = Field(default=8, ge=0, le=23)
     morning_hour: int = Field(default=9, ge=0, le=23)
     leader_retry_seconds: float = Field(default=5.0, gt=0)
+    platform_retry_max_seconds: float = Field(default=60.0, gt=0)
     web_enabled: bool = True
     web_allowed_origins: str = ""
     web_public_url: str | None = None

@@ -93,5 +93,9 @@ class Supervisor:
 
 
 def _brief(exc: BaseException) -> str:
-    text = getattr(exc, "message", None) or type(exc).__name__
-    return str(text)[:80]
+    """One short, secret-free phrase: the client libraries' messages name hosts, never tokens."""
+    text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
+    text = text.removeprefix("HTTP Client says - ").split(" [", 1)[0]
+    if "token" in text.lower() or "url:" in text.lower():  # never risk echoing a request URL or a secret
+        text = type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

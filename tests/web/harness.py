@@ -13,7 +13,7 @@ import aiohttp
 
 from bot.app import Instance
 from bot.config import load_settings
-from bot.web.identity import COOKIE, peer_of, read_cookie
+from bot.web.identity import COOKIE, PERSONAS, peer_of, read_cookie
 
 
 def free_port() -> int:
@@ -53,6 +53,7 @@ class WebVisitor:
         self.base = instance.base_url
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.csrf = ""
+        self.persona = "resident"
 
     async def __aenter__(self) -> WebVisitor:
         async with self.http.get(self.base + "/") as r:
@@ -69,12 +70,22 @@ class WebVisitor:
         self.csrf = body["csrf"]
         return body
 
+    async def as_persona(self, persona: str) -> WebVisitor:
+        """Demo mode: speak as the moderator or executor persona from now on."""
+        async with self.http.post(self.base + "/web/api/persona", json={"persona": persona},
+                                  headers={"X-CSRF-Token": self.csrf}) as r:
+            assert r.status == 200, await r.text()
+        self.persona = persona
+        return self
+
     @property
     def channel(self):
         return self.instance.web
 
     @property
     def peer_id(self) -> int:
+        if self.persona != "resident":
+            return PERSONAS[self.persona]
         cookie = next(c for c in self.http.cookie_jar if c.key == COOKIE)
         return peer_of(self.instance.services.signing_key, read_cookie(self.instance.services.signing_key,
                                                                         cookie.value))
