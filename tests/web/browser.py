@@ -65,12 +65,20 @@ class ChatPage:
     async def count(self, needle: str) -> int:
         return await self.page.locator("#log li", has_text=needle).count()
 
+    async def _answered(self, act) -> None:
+        """Do something on the page and wait until the bot's answer to it is shown (each input gets one)."""
+        shown = await self.page.locator("#log li.msg--bot").count()
+        await act()
+        await self.page.wait_for_function(
+            "n => document.querySelectorAll('#log li.msg--bot').length > n", arg=shown, timeout=15_000)
+
     async def click(self, label: str) -> None:
-        await self.page.locator("#log").get_by_role("button", name=re.compile("^" + re.escape(label))).last.click()
+        button = self.page.locator("#log").get_by_role("button", name=re.compile("^" + re.escape(label))).last
+        await self._answered(button.click)
 
     async def say(self, text: str) -> None:
         await self.page.fill("#text", text)
-        await self.page.press("#text", "Enter")
+        await self._answered(lambda: self.page.press("#text", "Enter"))
 
     async def attach(self, files: list[tuple[str, bytes, str]]) -> None:
         await self.page.set_input_files("#photo-input", [
