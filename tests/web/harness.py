@@ -27,10 +27,11 @@ def plain(html_text: str) -> str:
 
 
 @asynccontextmanager
-async def web_instance(services, db_url, tmp_path, *, demo: bool = False, **overrides):
+async def web_instance(services, db_url, tmp_path, *, demo: bool = False, http_listen: str | None = None,
+                       **overrides):
     """A running instance with only the web channel (and the notifier) on a free loopback port."""
-    port = free_port()
-    settings = load_settings(database_url=db_url, http_listen=f"127.0.0.1:{port}", media_dir=tmp_path / "media",
+    http_listen = http_listen or f"127.0.0.1:{free_port()}"
+    settings = load_settings(database_url=db_url, http_listen=http_listen, media_dir=tmp_path / "media",
                              notify_sweep_seconds=1.0, notify_backoff_base_seconds=0.1, **overrides)
     if demo:
         from bot.web.demo import seed_demo
@@ -38,7 +39,7 @@ async def web_instance(services, db_url, tmp_path, *, demo: bool = False, **over
         await seed_demo(services)
     instance = Instance(settings, services, demo=demo)
     await instance.start()
-    instance.base_url = f"http://127.0.0.1:{port}"
+    instance.base_url = f"http://{http_listen}"
     try:
         yield instance
     finally:
