@@ -87,5 +87,16 @@ class Limits:
         return self.ip.allow(address or "?") and self.session.allow(rid)
 
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address; behind a proxy on this machine (nginx) the one it passes in X-Real-IP."""
+    remote = request.remote or "?"
+    if remote in LOOPBACK and request.headers.get("X-Real-IP"):
+        return request.headers["X-Real-IP"][:64]
+    return remote
+
+
 def too_fast() -> web.Response:
     return error(429, texts.TOO_FAST)

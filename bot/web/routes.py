@@ -12,7 +12,15 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.web.channel import WebChannel
-from bot.web.guard import Limits, WebOptions, error, origin_allowed, security_headers, too_fast
+from bot.web.guard import (
+    Limits,
+    WebOptions,
+    client_address,
+    error,
+    origin_allowed,
+    security_headers,
+    too_fast,
+)
 from bot.web.identity import COOKIE, PERSONA_COOKIE, PERSONAS, Visitor, csrf_ok, csrf_token, media_sig
 from bot.web.inputs import BadRequest, normalize
 from bot.web.render import message_json
@@ -171,7 +179,7 @@ class WebRoutes:
             return None, error(403, texts.WEB_SESSION_LOST)
         if not csrf_ok(self.key, v.rid, request.headers.get("X-CSRF-Token")):
             return None, error(403, texts.WEB_CSRF)
-        if not self.limits.allow(v.rid, request.remote):
+        if not self.limits.allow(v.rid, client_address(request)):
             return None, too_fast()
         return v, None
 
