@@ -97,6 +97,10 @@ class WebChannel:
         for event in self._waiters.get(peer_id, ()):
             event.set()
 
+    def wake_all(self) -> None:
+        for peer_id in list(self._waiters):
+            self.wake(peer_id)
+
     async def wait(self, peer_id: int, at_most: float) -> None:
         """Return when something was written for this person here, or after `at_most` seconds (another instance
         may have written it: the caller looks at the database either way)."""
@@ -129,6 +133,4 @@ class WebChannel:
     async def stop(self) -> None:
         self.running = False
         await self.inbox.close()
-        for events in list(self._waiters.values()):
-            for event in events:
-                event.set()
+        self.wake_all()

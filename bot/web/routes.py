@@ -68,8 +68,7 @@ class WebRoutes:
 
     async def _shutdown(self, _app: web.Application) -> None:
         self.closing.set()
-        for peer in list(self.channel._waiters):
-            self.channel.wake(peer)
+        self.channel.wake_all()
 
     def _finish(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
         if request.get(NEW_COOKIE):
