@@ -7,109 +7,114 @@ import gc
 import logging
 import signal
 import sys
-from urllib.parse import urlparse
 
 from aiohttp import web
 
-from bot.bootstrap import build_services, prepare_database
+from bot.bootstrap import build_services, ensure_signing_key, prepare_database
+from bot.channels import platform_plans
 from bot.config import Settings
-from bot.http import build_app, telegram_webhook, vk_callback
+from bot.http import build_app
 from bot.metrics import Metrics
+from bot.startup import Supervisor
 from handlers.conversation import Conversation
 
 log = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def config_problem(settings: Settings) -> str | None:
+def config_problem(settings: Settings, demo: bool = False) -> str | None:
     if not settings.channels:
-        return ("no channel configured: set TELEGRAM_BOT_TOKEN (Telegram) and/or VK_GROUP_TOKEN with "
-                "VK_GROUP_ID (VK), in the environment or in .env")
+        return ("no channel configured: WEB_ENABLED is off, so set TELEGRAM_BOT_TOKEN (Telegram) and/or "
+                "VK_GROUP_TOKEN with VK_GROUP_ID (VK), in the environment or in .env")
     if settings.vk_group_token and not settings.vk_group_id:
         return "VK_GROUP_ID: required when VK_GROUP_TOKEN is set (the community's numeric id)"
     if settings.webhook_mode and not settings.telegram_webhook_secret:
         return "TELEGRAM_WEBHOOK_SECRET: required in webhook mode (1-256 characters A-Z, a-z, 0-9, _ and -)"
     if settings.webhook_mode and not settings.telegram_bot_token:
         return "TELEGRAM_BOT_TOKEN: required when TELEGRAM_WEBHOOK_URL is set"
+    if settings.web_cookie_samesite == "None" and not (settings.web_public_url or "").startswith("https://"):
+        return "WEB_COOKIE_SAMESITE: None needs an https:// WEB_PUBLIC_URL (browsers drop such cookies otherwise)"
+    if demo and (not settings.web_enabled or settings.split_listen(settings.http_address)[0] not in LOOPBACK):
+        return ("--demo: refused unless the web chat is on and bound to loopback (HTTP_LISTEN / WEBHOOK_LISTEN "
+                "127.0.0.1:PORT): demo personas let anyone act as a moderator")
     return None
 
 
-async def run(settings: Settings) -> int:
-    problem = config_problem(settings)
+async def run(settings: Settings, *, demo: bool = False) -> int:
+    problem = config_problem(settings, demo)
     if problem:
         print(f"active-region: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     services = build_services(settings)
     await prepare_database(services, settings.database_url)
-    instance = Instance(settings, services)
+    await ensure_signing_key(services, settings)
+    if demo:
+        from bot.web.demo import seed_demo
+
+        await seed_demo(services)
+    instance = Instance(settings, services, demo=demo)
     try:
         await instance.start()
-    except RuntimeError as exc:  # e.g. long polling refused because a webhook is set
-        print(f"active-region: {exc}", file=sys.stderr)
+    except OSError as exc:  # the HTTP port is taken or not ours to bind
+        print(f"active-region: HTTP_LISTEN/WEBHOOK_LISTEN {settings.http_address}: {exc.strerror or exc}",
+              file=sys.stderr)
         await instance.stop()
         return EXIT_CONFIG
+    if instance.web is not None:
+        print(f"Web chat: http://{settings.http_address}/" + ("  (demo: switch personas at the top)" if demo else ""),
+              flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(instance.fatal.wait())]
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()
     log.info("stopping: no new updates, finishing the ones in flight")
     await instance.stop()
-    return 0
+    return EXIT_CONFIG if instance.fatal.is_set() else 0
 
 
 class Instance:
     """Everything one bot process runs, started and stopped in a fixed order."""
 
-    def __init__(self, settings: Settings, services) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, services, *, demo: bool = False) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
         self.services = services
+        self.demo = demo
         self.metrics = Metrics()
         self.conversation = Conversation(services)
         self.channels: list = []
+        self.rejected: list = []
+        self.web = None
         self.notifier = None
         self.runner: web.AppRunner | None = None
+        self.supervisor = Supervisor(self._rejected, cap=settings.platform_retry_max_seconds)
+        self.fatal = asyncio.Event()  # every channel is gone (tokens rejected): exit with code 2
 
     async def start(self) -> None:
         s = self.settings
         http = build_app(self.services, self.metrics, self.channels, self.health_facts)
-        if s.telegram_bot_token:
-            from bot.telegram.channel import TelegramChannel, make_bot
+        if s.web_enabled:
+            from bot.web.setup import web_channel
 
-            bot = make_bot(s.telegram_bot_token.get_secret_value(), s.telegram_api_url)
-            telegram = TelegramChannel(bot, self.services, self.conversation, poll=not s.webhook_mode,
-                                       metrics=self.metrics)
-            self.channels.append(telegram)
-            if s.webhook_mode:
-                path = urlparse(s.telegram_webhook_url).path or "/"
-                http.router.add_post(path, telegram_webhook(
-                    telegram.ingest, s.telegram_webhook_secret.get_secret_value()))
-        if s.vk_group_token and s.vk_group_id:
-            from bot.vk.channel import VkChannel
-            from bot.vk.client import VkClient
-
-            client = VkClient(s.vk_group_token.get_secret_value(), s.vk_api_url, s.vk_rps)
-            callback_mode = bool(s.vk_callback_confirmation)
-            vk = VkChannel(client, self.services, self.conversation, s.vk_group_id, poll=not callback_mode,
-                           metrics=self.metrics)
-            self.channels.append(vk)
-            if callback_mode:
-                secret = s.vk_callback_secret.get_secret_value() if s.vk_callback_secret else None
-                http.router.add_post(s.vk_callback_path, vk_callback(
-                    vk.ingest, s.vk_group_id, s.vk_callback_confirmation, secret))
-        listen = s.webhook_listen if (s.webhook_mode or s.vk_callback_confirmation) else s.http_listen
-        if listen:
-            host, port = s.split_listen(listen)
+            self.web = web_channel(s, self.services, self.conversation, self.metrics, http, demo=self.demo)
+            self.channels.append(self.web)
+        plans = platform_plans(s, self.services, self.conversation, self.metrics, http)
+        self.channels.extend(plan.channel for plan in plans)
+        if s.needs_http:
+            host, port = s.split_listen(s.http_address)
             self.runner = web.AppRunner(http, access_log=None, shutdown_timeout=5)
             await self.runner.setup()
             await web.TCPSite(self.runner, host, port).start()
             log.info("HTTP server on %s:%d", host, port)
-        for channel in self.channels:
-            await channel.start()
-            log.info("channel %s started", channel.name)
-        if s.webhook_mode:
-            await next(c for c in self.channels if c.name == "telegram").set_webhook(s.telegram_webhook_url, s.telegram_webhook_secret.get_secret_value())
+        if self.web is not None:
+            await self.web.start()
+        for plan in plans:
+            await self.supervisor.start(plan)
         from bot.bootstrap import start_notifier
 
         self.notifier = await start_notifier(self.settings, self.services, self.channels)
@@ -118,14 +123,23 @@ class Instance:
         gc.collect()
         gc.freeze()
 
+    def _rejected(self, channel) -> None:  # type: ignore[no-untyped-def]
+        if channel in self.channels:
+            self.channels.remove(channel)
+            self.rejected.append(channel)
+        if not self.channels:
+            log.error("no channel left to run")
+            self.fatal.set()
+
     def health_facts(self) -> dict[str, object]:
         scheduler = getattr(self.notifier, "scheduler", None)
         return {"scheduler_leader": bool(scheduler and scheduler.leadership.is_leader)}
 
     async def stop(self) -> None:
+        await self.supervisor.stop()
         if self.runner is not None:
             await self.runner.cleanup()  # stop taking updates first
-        for channel in self.channels:
+        for channel in self.channels + self.rejected:
             await channel.stop()
         if self.notifier is not None:
             await self.notifier.stop()

@@ -67,6 +67,31 @@ async def _migrate_and_seed(services: Services, url: str) -> None:
         log.info("seeded reference data: %d rows", result.created)
 
 
+async def ensure_signing_key(services: Services, settings: Settings) -> None:
+    """Without CALLBACK_SECRET or a token to derive it from, use a random key kept in the database (shared
+    by every instance) instead of a well-known default: it signs buttons and web chat cookies."""
+    if settings.callback_secret or settings.telegram_bot_token or settings.vk_group_token:
+        return
+    from secrets import token_urlsafe
+
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.models import KeyValue
+
+    for _ in range(2):  # two instances starting at once: the second one reads the first one's key
+        try:
+            async with services.uow() as uow:
+                row = await uow.session.get(KeyValue, "signing_key")
+                if row is None:
+                    row = KeyValue(key="signing_key", value=token_urlsafe(32))
+                    uow.session.add(row)
+                    await uow.commit()
+                services.signing_key = row.value.encode()
+                return
+        except IntegrityError:
+            continue
+
+
 class Notifier:
     """Delivery workers (one per channel), the cross-instance wake-up and the scheduler."""
 
@@ -104,6 +129,11 @@ def build_notifier(settings: Settings, services: Services, channels: list) -> No
 
             limits = ChannelLimits.telegram(settings.notify_telegram_rate, settings.notify_telegram_per_chat)
             workers.append(DeliveryWorker(services, TelegramSender(channel.bot, services), limits=limits, **common))
+        elif channel.name == "web":
+            from bot.web.sender import WebSender
+
+            workers.append(DeliveryWorker(services, WebSender(channel), limits=ChannelLimits(200.0, None, burst=20),
+                                          **common))
         elif channel.name == "vk":
             from bot.vk.sender import VkSender
 

@@ -13,12 +13,16 @@ EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="active-region", description="Active Region bot: Telegram and VK intake "
+    p = argparse.ArgumentParser(prog="active-region", description="Active Region bot: web chat, Telegram and VK intake "
                                 "for a regional citizen-feedback portal.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="start the configured channels and the notifier",
-                   description="Start Telegram and/or VK (whichever tokens are set) and the notifier.")
+    run = sub.add_parser("run", help="start the configured channels and the notifier",
+                         description="Start the web chat, Telegram and/or VK (whichever tokens are set) and "
+                         "the notifier.")
+    run.add_argument("--demo", action="store_true",
+                     help="seed a demo organization, routes and staff, and add a persona switch to the web "
+                     "chat (refused unless bound to loopback)")
 
     db = sub.add_parser("db", help="database: upgrade, seed, check").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations up to the newest")

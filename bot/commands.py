@@ -25,7 +25,7 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "run":
         from bot.app import run
 
-        return await run(settings)
+        return await run(settings, demo=args.demo)
     if args.command == "db" and args.action == "copy":
         return await _copy(args.source or settings.database_url, args.target)
     services = build_services(settings)

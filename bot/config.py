@@ -58,6 +58,48 @@ class Settings(BaseSettings):
     digest_hour: int = Field(default=8, ge=0, le=23)
     morning_hour: int = Field(default=9, ge=0, le=23)
     leader_retry_seconds: float = Field(default=5.0, gt=0)
+    platform_retry_max_seconds: float = Field(default=60.0, gt=0)
+    web_enabled: bool = True
+    web_allowed_origins: str = ""
+    web_public_url: str | None = None
+    web_cookie_samesite: str = "Lax"
+    web_rate_per_session: int = Field(default=60, ge=1)
+    web_rate_per_ip: int = Field(default=300, ge=1)
+
+    @field_validator("web_allowed_origins")
+    @classmethod
+    def _origins(cls, v: str) -> str:
+        for origin in filter(None, (o.strip() for o in v.split(","))):
+            if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") != 2:
+                raise ValueError("expected comma-separated origins such as https://portal.example.ru (no path)")
+        return v
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError("expected the chat's public http(s):// URL")
+        return v.rstrip("/") if v else v
+
+    @field_validator("web_cookie_samesite")
+    @classmethod
+    def _samesite(cls, v: str) -> str:
+        if v.capitalize() not in ("Lax", "Strict", "None"):
+            raise ValueError("expected Lax, Strict or None (None needs an https WEB_PUBLIC_URL)")
+        return v.capitalize()
+
+    @property
+    def web_origins(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.web_allowed_origins.split(",") if o.strip())
+
+    @property
+    def http_address(self) -> str:
+        """host:port of the instance's HTTP server (the web chat, webhooks, /healthz, /metrics)."""
+        return self.http_listen or self.webhook_listen
+
+    @property
+    def needs_http(self) -> bool:
+        return bool(self.web_enabled or self.webhook_mode or self.vk_callback_confirmation or self.http_listen)
 
     @field_validator("webhook_listen", "http_listen")
     @classmethod
@@ -129,7 +171,7 @@ class Settings(BaseSettings):
 
     @property
     def channels(self) -> list[str]:
-        found = []
+        found = ["web"] if self.web_enabled else []
         if self.telegram_bot_token:
             found.append("telegram")
         if self.vk_group_token:

@@ -1,4 +1,5 @@
-"""The instance's HTTP server: Telegram webhook, VK Callback API, /healthz and /metrics."""
+"""The instance's HTTP server: Telegram webhook, VK Callback API, /healthz and /metrics (the web chat
+adds its own routes, bot.web.routes)."""
 
 from __future__ import annotations
 
@@ -83,10 +84,13 @@ async def healthz(request: web.Request) -> web.Response:
         status = 503
     body.update(request.app[EXTRA]())
     for channel in request.app[CHANNELS]:
+        health = getattr(channel, "health", None)  # "degraded": its platform is unreachable, being retried
         running = bool(getattr(channel, "running", True))
-        body["channels"][channel.name] = "running" if running else "stopped"
-        if not running:
+        body["channels"][channel.name] = health or ("running" if running else "stopped")
+        if health is None and not running:
             status = 503
+    degraded = sorted(name for name, state in body["channels"].items() if state != "running")
+    body["status"] = "ok" if status == 200 and not degraded else ("degraded" if status == 200 else "down")
     return web.json_response(body, status=status)
 
 

@@ -7,14 +7,14 @@ from storage.models import OrganizationMember, User, UserRole
 from storage.uow import UnitOfWork
 
 ROLES = ("executor", "moderator", "admin")
-CHANNELS = ("telegram", "vk")
+CHANNELS = ("telegram", "vk", "web")
 
 
 def parse_identity(who: str) -> tuple[str, int]:
     """'telegram:123' → ('telegram', 123); raises DomainError with a readable message."""
     channel, _, raw = who.partition(":")
     if channel not in CHANNELS or not raw.lstrip("-").isdigit():
-        raise DomainError(f"expected telegram:<id> or vk:<id>, got {who!r}")
+        raise DomainError(f"expected telegram:<id>, vk:<id> or web:<id>, got {who!r}")
     return channel, int(raw)
 
 

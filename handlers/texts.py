@@ -197,3 +197,12 @@ def domain_error(exc: Exception) -> str:
     if isinstance(exc, NotFound):
         return NOT_FOUND
     return "Не получилось выполнить действие."
+
+
+# ----- the web chat page (HTTP-level answers; the dialog's own answers are above) -----
+WEB_SESSION_LOST = "Сессия чата не найдена — обновите страницу, пожалуйста."
+WEB_CSRF = "Страница устарела (не прошла проверку безопасности). Обновите её, пожалуйста."
+WEB_ORIGIN = "Этот чат нельзя использовать с другого сайта."
+WEB_BAD_REQUEST = "Не понял запрос — обновите страницу и попробуйте ещё раз."
+WEB_TOO_LARGE = "Слишком большая загрузка: до {files} файлов и {mb} МБ за раз, каждое фото — до 20 МБ."
+WEB_DEMO_ONLY = "Переключение ролей есть только в демо-режиме."

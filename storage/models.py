@@ -334,6 +334,22 @@ class InboxUpdate(Base):
     instance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
+class WebMessage(Base):
+    """The web chat's transcript: what a resident sent ("in") and the bot's neutral replies ("out")."""
+
+    __tablename__ = "web_messages"
+    # AUTOINCREMENT on SQLite: ids never go back after a wipe, so a page's "after id" cursor stays valid.
+    __table_args__ = (Index("ix_web_messages_peer", "peer_id", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(3))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Stable per delivery (an inbox row's reply, an outbox row), so a repeated delivery is stored once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class KeyValue(Base):
     """Small persistent facts such as the last VK long-poll ts."""
 

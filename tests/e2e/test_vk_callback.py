@@ -19,7 +19,7 @@ async def test_callback_confirmation_secret_and_duplicates(services, db_url, tmp
         settings = load_settings(
             database_url=db_url, vk_group_token=TOKEN, vk_group_id=GROUP_ID, vk_api_url=fake.base_url,
             vk_callback_confirmation="a1b2c3d4", vk_callback_secret="cb-secret", webhook_listen=f"127.0.0.1:{port}",
-            media_dir=tmp_path / "media")
+            media_dir=tmp_path / "media", web_enabled=False)
         instance = Instance(settings, services)
         await instance.start()
         url = f"http://127.0.0.1:{port}/vk/callback"
