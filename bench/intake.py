@@ -44,6 +44,7 @@ from bench.intake_bots import (
     tg_echo,
     walk,
 )
+from bench.intake_profile import PartTimer
 from bench.intake_report import report
 from bot.telegram.channel import TelegramChannel, make_bot
 from bot.vk.channel import VkChannel
@@ -57,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TG_TOKEN, VK_TOKEN, VK_GROUP = "123456:BENCH-INTAKE", "vk-bench-intake", 77
 PACED_THINK = 1.5  # mean pause between a paced resident's steps (seconds), before capping residents
 CHILD_TIMEOUT = 1800
+PROFILE_RESIDENTS = 10  # walked one at a time, after the paced phase, to time each part of an update
 UPLOAD_METHODS = {"photos.getMessagesUploadServer", "photos.saveMessagesPhoto"}  # a reply's photo, not yet on VK
 
 
@@ -160,7 +162,7 @@ async def scenario(spec: dict) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-intake-"))
     fake = BenchTelegram(TG_TOKEN) if channel == "telegram" else FakeVK(VK_TOKEN, group_id=VK_GROUP)
     await fake.start()
-    run, services, stop = Run(Tracker()), None, None
+    run, services, stop, live = Run(Tracker()), None, None, None
     if bot == "intake":
         services = make_services(spec["url"], tmp / "media")
         if channel == "telegram":
@@ -195,6 +197,18 @@ async def scenario(spec: dict) -> dict:
         paced = await phase(fake, run, cls, 2_000_000, count, spec["photo_side"], count / target)
         paced["offered"] = target
         db_cpu = (tree_cpu(pg) - db_cpu) * 1000 / (sat["updates"] + paced["updates"]) if pg else None
+        if bot == "intake":  # one resident at a time, every part of the channel timed
+            timer = PartTimer()
+            timer.attach(live)
+            try:
+                quiet = [await phase(fake, run, cls, 3_000_000 + i, 1, spec["photo_side"], 0.0)
+                         for i in range(PROFILE_RESIDENTS)]
+            finally:
+                timer.detach()
+            updates = sum(q["updates"] for q in quiet)
+            profile = timer.per_update(updates) | {
+                "total": sum(q["seconds"] for q in quiet) * 1000 / max(1, updates),
+                "cpu": sum(q["cpu_ms"] * q["updates"] for q in quiet) / max(1, updates)}
     finally:
         await stop()
         await fake.stop()
@@ -209,6 +223,7 @@ async def scenario(spec: dict) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     failures = run.failures[:5]
     return {**{k: spec[k] for k in ("channel", "bot", "db")}, "saturated": summarize(sat, inbox),
+            "profile": profile if bot == "intake" else None,
             "paced": summarize(paced, inbox), "signals": signals, "rejected": len(fake.rejected),
             "failures": len(run.failures), "failure_examples": failures, "rss_mb": peak_rss_mb(),
             "gc": [len(pauses.pauses), max(pauses.pauses, default=0.0), sum(pauses.pauses)], "held": len(held),

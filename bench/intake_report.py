@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from bench.intake_profile import DESCRIBED, PARTS
+
 TARGET_RATIO, TARGET_P99 = 0.5, 100.0
 
 
@@ -14,6 +16,9 @@ def _f(value: float | None, fmt: str = ".0f") -> str:
 
 def _name(r: dict) -> str:
     return f"{r['channel']:8} {r['bot']:6} {r['db'] or '-':10}"
+
+
+PROFILE_NOTE = "10 residents one at a time, no queueing"
 
 
 def report(args: argparse.Namespace, results: list[dict], notes: list[str]) -> None:
@@ -42,6 +47,15 @@ def report(args: argparse.Namespace, results: list[dict], notes: list[str]) -> N
     for r in ok:
         kinds = "  ".join(f"{k} {_f(a)}/{_f(b)}" for k, (a, b) in sorted(r["paced"]["kinds"].items()))
         print(f"  {_name(r)} {kinds}")
+    profiled = [r for r in ok if r.get("profile")]
+    if profiled:
+        print(f"\nOne update, profiled ({PROFILE_NOTE}; ms per update, wall clock):")
+        print(f"{'':27}" + "".join(f"{p:>12}" for p in (*PARTS, "total", "CPU")))
+        for r in profiled:
+            prof = r["profile"]
+            print(f"  {_name(r)}" + "".join(f"{prof[p]:12.2f}" for p in (*PARTS, "total", "cpu")))
+        for part in PARTS:
+            print(f"    {part}: {DESCRIBED[part]}")
     breakdown = [r for r in ok if r["saturated"]["inbox"]]
     if breakdown:
         print("\nInbox breakdown (p50 / p99 ms): fetch = pushed into the fake -> inbox row stored "

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import JSON, TextClause, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import InboxUpdate
-from storage.repositories import _insert
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 INSTANCE_LOCK_NS = 0x41524931  # "ARI1": advisory lock class id of the running instances
+
+
+_COLUMNS = ("channel", "update_key", "peer_id", "payload", "received_at", "instance")
+
+
+@lru_cache(maxsize=64)
+def _insert_rows(count: int) -> TextClause:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING for `count` rows. Plain SQL that both databases speak,
+    so SQLAlchemy compiles it once per row count (its SQLite ON CONFLICT construct is never cached)."""
+    rows = ", ".join("(" + ", ".join(f":{c}_{n}" for c in _COLUMNS) + ")" for n in range(count))
+    stmt = text(f"INSERT INTO inbox ({', '.join(_COLUMNS)}) VALUES {rows} "
+                "ON CONFLICT (channel, update_key) DO NOTHING RETURNING id, update_key")
+    return stmt.bindparams(*(bindparam(f"payload_{n}", type_=JSON) for n in range(count)),
+                           *(bindparam(f"received_at_{n}", type_=UTCDateTime()) for n in range(count)))
 
 
 async def put_many(session: AsyncSession, dialect: str, channel: str,
@@ -25,9 +39,8 @@ async def put_many(session: AsyncSession, dialect: str, channel: str,
     now = utcnow()
     rows = {key: {"channel": channel, "update_key": key, "peer_id": peer, "payload": payload, "received_at": now,
                   "instance": instance} for key, peer, payload in items}
-    stmt = _insert(dialect)(InboxUpdate).values(list(rows.values())).on_conflict_do_nothing(
-        index_elements=["channel", "update_key"]).returning(InboxUpdate.id, InboxUpdate.update_key)
-    new = sorted((await session.execute(stmt)).all())
+    params = {f"{c}_{n}": row[c] for n, row in enumerate(rows.values()) for c in _COLUMNS}
+    new = sorted((await session.execute(_insert_rows(len(rows)), params)).all())
     return [InboxUpdate(id=row_id, **rows[key]) for row_id, key in new]
 
 

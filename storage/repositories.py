@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ from storage.models import (
     User,
 )
 from storage.refcache import Kind, Place, ReferenceCache, bump
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 
 def _insert(dialect: str):  # type: ignore[no-untyped-def]
@@ -231,6 +231,17 @@ class Outbox:
         return True
 
 
+# One statement that creates the state if absent and returns it (locked on PostgreSQL). Plain SQL both
+# databases speak, so it is compiled once (SQLAlchemy never caches its SQLite ON CONFLICT construct).
+_LOAD_STATE = select(DialogState).from_statement(
+    text("INSERT INTO dialog_states (channel, peer_id, step, data, updated_at) "
+         "VALUES (:channel, :peer_id, 'idle', '{}', :now) "
+         "ON CONFLICT (channel, peer_id) DO UPDATE SET updated_at = excluded.updated_at "
+         "RETURNING channel, peer_id, step, data, updated_at")
+    .bindparams(bindparam("now", type_=UTCDateTime()))
+    .columns(*DialogState.__table__.c))
+
+
 class DialogStates:
     def __init__(self, session: AsyncSession, dialect: str) -> None:
         self.s = session
@@ -244,11 +255,7 @@ class DialogStates:
             found = await self.s.scalar(
                 select(DialogState).where(DialogState.channel == channel, DialogState.peer_id == peer_id))
             return found or DialogState(channel=channel, peer_id=peer_id, step="idle", data={})
-        ins = _insert(self.dialect)(DialogState).values(
-            channel=channel, peer_id=peer_id, step="idle", data={}, updated_at=utcnow())
-        upsert = ins.on_conflict_do_update(index_elements=["channel", "peer_id"],
-                                           set_={"updated_at": ins.excluded.updated_at}).returning(DialogState)
-        state = await self.s.scalar(select(DialogState).from_statement(upsert)
-                                    .execution_options(populate_existing=True))
+        state = await self.s.scalar(_LOAD_STATE, {"channel": channel, "peer_id": peer_id, "now": utcnow()},
+                                    execution_options={"populate_existing": True})
         assert state is not None
         return state

@@ -7,7 +7,7 @@ import logging
 from bot.web.identity import PERSONAS
 from handlers import roles
 from handlers.context import Services
-from storage.models import Organization, Route
+from storage.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ async def seed_demo(services: Services) -> None:
             uow.session.add(org)
             await uow.session.flush()
         routed = 0
+        existing = {(r.municipality_id, r.category_id) for r in await uow.catalog.routes()}
         for m in await uow.catalog.municipalities():
             for c in await uow.catalog.categories():
-                if await uow.session.get(Route, (m.id, c.id)) is None:
-                    uow.session.add(Route(municipality_id=m.id, category_id=c.id, organization_id=org.id))
+                if (m.id, c.id) not in existing:
+                    await uow.catalog.set_route(m.id, c.id, org.id)
                     routed += 1
         for persona, org_name in (("moderator", None), ("executor", DEMO_ORG)):
             user = await uow.users.get("web", PERSONAS[persona])
