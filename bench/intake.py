@@ -59,7 +59,8 @@ TG_TOKEN, VK_TOKEN, VK_GROUP = "123456:BENCH-INTAKE", "vk-bench-intake", 77
 PACED_THINK = 1.5  # mean pause between a paced resident's steps (seconds), before capping residents
 CHILD_TIMEOUT = 1800
 PROFILE_RESIDENTS = 10  # walked one at a time, after the paced phase, to time each part of an update
-UPLOAD_METHODS = {"photos.getMessagesUploadServer", "photos.saveMessagesPhoto"}  # a reply's photo, not yet on VK
+# requests of their own for a reply's photo not yet on VK (the save now rides in the reply's execute)
+UPLOAD_METHODS = {"photos.getMessagesUploadServer", "photos.saveMessagesPhoto"}
 
 
 class GcPauses:

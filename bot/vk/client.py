@@ -13,7 +13,7 @@ import vk_api
 from requests.adapters import HTTPAdapter
 from vk_api.exceptions import ApiError, ApiHttpError
 
-from bot.vk.batch import MAX_CALLS, Call, NotRun, outcomes, script
+from bot.vk.batch import MAX_CALLS, Call, NotRun, outcomes, resolve, script
 from bot.vk.pace import RequestPace
 from storage.images import MAX_INPUT_BYTES, BadImage
 
@@ -143,16 +143,21 @@ class VkClient:
     async def call_all(self, calls: Sequence[Call]) -> list[Any]:
         """Run `calls` in order: one plain request for a single call, else one `execute` per 25 calls;
         their results (None for a failed optional call). Transient failures are retried (a retried
-        execute resends from the first required call that did not go through: messages.send dedupes by
-        random_id anyway); the first failed required call is raised as an ApiError, as a direct call's
-        would be; optional calls' failures are logged."""
+        execute resends from the first required call that did not go through, the results of the calls
+        before it filled in: messages.send dedupes by random_id anyway); the first failed required call is
+        raised as an ApiError, as a direct call's would be; optional calls' failures are logged."""
         results: list[Any] = []
+        known: dict[Call, Any] = {}  # results of the calls done, for the parameters built from them
         for start in range(0, len(calls), MAX_CALLS):
-            results += await self._run(list(calls[start:start + MAX_CALLS]))
+            chunk = list(calls[start:start + MAX_CALLS])
+            done = await self._run(chunk, known)
+            known.update(zip(chunk, done, strict=True))
+            results += done
         return results
 
-    async def _run(self, calls: list[Call]) -> list[Any]:
-        if len(calls) == 1:
+    async def _run(self, calls: list[Call], known: dict[Call, Any]) -> list[Any]:
+        calls = resolve(calls, known)
+        if len(calls) == 1 and not calls[0].then:
             try:
                 return [await self.call(calls[0].method, **calls[0].params)]
             except VK_ERRORS as exc:
@@ -162,6 +167,7 @@ class VkClient:
                 return [None]
         results: list[Any] = []
         for attempt in range(1, self.attempts + 1):
+            calls = resolve(calls, known)  # a retry starts after the calls done: fill their results in
             try:
                 answer = await self._request("execute", {"code": script(calls)}, raw=True)
             except VK_ERRORS as exc:  # the request as a whole: HTTP, network, an execute-level error
@@ -174,6 +180,7 @@ class VkClient:
                     if e is not None:
                         log.info("%s failed: %s", call.method, describe(e))
                     results.append(result)
+                    known[call] = result
                 if failed == len(calls):
                     return results
                 error = done[failed][1]

@@ -1,5 +1,5 @@
-"""Neutral replies → messages.send calls (one request per reply): plain text in pieces, photos attached,
-VK keyboards, stable random_id."""
+"""Neutral replies → messages.send calls (one request per reply, new photos saved in it): plain text in pieces,
+photos attached, VK keyboards, stable random_id."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from html import unescape
 from vk_api.keyboard import VkKeyboard
 
 from bot.photo_cache import load_photos, remember
-from bot.vk.batch import Call
+from bot.vk.batch import Call, joined
 from bot.vk.client import VkClient
 from bot.vk.inputs import CHANNEL, button_payload
 from handlers.callbacks import sign
@@ -23,6 +23,10 @@ TEXT_LIMIT = 4096
 MAX_ATTACHMENTS = 10
 _LINK = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.S)
 _TAG = re.compile(r"<[^>]+>")
+# VKScript run in the execute after photos.saveMessagesPhoto: its result becomes the attachment string
+# (photo<owner_id>_<id>[_<access_key>]) that the messages attaching the photo use and the cache keeps
+SAVED_ATTACHMENT = ('var p{n} = {r}[0];\n{r} = "photo" + p{n}.owner_id + "_" + p{n}.id;\n'
+                    'if (p{n}.access_key) {r} = {r} + "_" + p{n}.access_key;')
 
 
 def plain(markup: str) -> str:
@@ -65,17 +69,27 @@ class VkRenderer:
     async def send(self, peer_id: int, replies: Sequence[Say], *, key: str, first: Sequence[Call] = ()) -> list:
         """Send in order, after the calls in `first` (a button press's event answer), in one request when
         there is more than one call; message n of this send gets random_id(key, n), so a repeat is never
-        delivered twice. Photos not yet on VK are uploaded first (their own requests, cached by content).
+        delivered twice. Photos not yet on VK are uploaded first (an upload server request and the HTTP
+        upload), saved in the same request as the messages and cached by content from its answer.
         Returns the results of all calls, `first` first."""
-        return await self.client.call_all([*first, *await self.messages(peer_id, replies, key=key)])
+        calls, saves = await self.messages(peer_id, replies, key=key)
+        calls = [*first, *calls]
+        results = await self.client.call_all(calls)
+        await remember(self.services, CHANNEL, {saves[c]: r for c, r in zip(calls, results, strict=True)
+                                                if c in saves and isinstance(r, str)})
+        return results
 
-    async def messages(self, peer_id: int, replies: Sequence[Say], *, key: str) -> list[Call]:
-        """The messages.send calls of `replies`, in order."""
-        calls, index = [], 0
+    async def messages(self, peer_id: int, replies: Sequence[Say], *, key: str) -> tuple[list[Call], dict[Call, int]]:
+        """The calls of `replies` in order: messages.send, each new photo's save just before the first
+        message attaching it; and the save calls with their photo ids."""
+        attachments, saves = await self._photos(peer_id, [p for r in replies for p in r.photos])
+        calls: list[Call] = []
+        index = 0
         for reply in replies:
-            attachments = await self._photos(peer_id, reply.photos)
-            groups = [",".join(attachments[i:i + MAX_ATTACHMENTS])
-                      for i in range(0, len(attachments), MAX_ATTACHMENTS)] or [None]
+            mine = [attachments[p] for p in reply.photos if p in attachments]
+            calls += [a for a in mine if isinstance(a, Call) and a not in calls]
+            groups = [joined(with_commas(mine[i:i + MAX_ATTACHMENTS]))
+                      for i in range(0, len(mine), MAX_ATTACHMENTS)] or [None]
             messages = [("", g) for g in groups[:-1]]
             pieces = [plain(p) for p in split_text(reply.text, TEXT_LIMIT)] or [""]
             messages += [(p, groups[-1] if i == 0 else None) for i, p in enumerate(pieces)]
@@ -87,24 +101,31 @@ class VkRenderer:
                     "attachment": attachment, "keyboard": markup if n == len(messages) - 1 else None,
                     "disable_mentions": 1}))
                 index += 1
-        return calls
+        return calls, saves
 
-    async def _photos(self, peer_id: int, photo_ids: Sequence[int]) -> list[str]:
-        """Attachment strings, uploading photos not yet known to VK and caching what was uploaded."""
-        photos = await load_photos(self.services, photo_ids)
-        out, uploaded, upload_url = [], {}, None
+    async def _photos(self, peer_id: int, photo_ids: Sequence[int]) -> tuple[dict[int, str | Call], dict[Call, int]]:
+        """Per photo its attachment string when VK has it already, else (after uploading it here, under one
+        upload server per send) the save call whose result will be it; and the save calls' photo ids."""
+        photos = await load_photos(self.services, list(dict.fromkeys(photo_ids)))
+        out: dict[int, str | Call] = {}
+        saves: dict[Call, int] = {}
+        upload_url = None
         for photo in photos:
             cached = (photo.channel_ids or {}).get(CHANNEL)
-            if not cached:
-                if upload_url is None:
-                    server = await self.client.call("photos.getMessagesUploadServer", peer_id=peer_id)
-                    upload_url = server["upload_url"]
-                data = await self.services.media.get(photo.media_key)
-                answer = await self.client.upload(upload_url, "photo", f"{photo.sha256[:12]}.jpg", data)
-                [saved] = await self.client.call("photos.saveMessagesPhoto", photo=answer["photo"],
-                                                 server=answer["server"], hash=answer["hash"])
-                access = f"_{saved['access_key']}" if saved.get("access_key") else ""
-                cached = uploaded[photo.id] = f"photo{saved['owner_id']}_{saved['id']}{access}"
-            out.append(cached)
-        await remember(self.services, CHANNEL, uploaded)
-        return out
+            if cached:
+                out[photo.id] = cached
+                continue
+            if upload_url is None:
+                server = await self.client.call("photos.getMessagesUploadServer", peer_id=peer_id)
+                upload_url = server["upload_url"]
+            data = await self.services.media.get(photo.media_key)
+            answer = await self.client.upload(upload_url, "photo", f"{photo.sha256[:12]}.jpg", data)
+            save = Call("photos.saveMessagesPhoto", {"photo": answer["photo"], "server": answer["server"],
+                                                     "hash": answer["hash"]}, then=SAVED_ATTACHMENT)
+            out[photo.id] = save
+            saves[save] = photo.id
+        return out, saves
+
+
+def with_commas(attachments: Sequence[str | Call]) -> list[str | Call]:
+    return [part for i, a in enumerate(attachments) for part in ([","] if i else []) + [a]]

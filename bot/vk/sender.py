@@ -22,9 +22,9 @@ class VkSender:
 
     @staticmethod
     def cost(replies: Sequence[Say]) -> int:
-        """API requests a send takes at most: its messages go in one request (execute), and a reply's
-        photos not yet on VK take two more (upload server, save)."""
-        return 1 + 2 * sum(bool(r.photos) for r in replies)
+        """API requests a send takes at most: its messages go in one request (execute, which also saves
+        photos new to VK), and new photos take one more (the upload server, once per send)."""
+        return 1 + any(r.photos for r in replies)
 
     async def send(self, peer_id: int, replies: Sequence[Say], *, key: str) -> None:
         # random_id is derived from `key`: a retried send of the same row is dropped by VK, not repeated.

@@ -1,24 +1,29 @@
-"""One VK request per reply: the event answer and the messages of a turn go out in one execute, its
-errors are mapped like direct calls', retries stay exactly-once, and residents' replies go out side by side."""
+"""One VK request per reply: the event answer, new photos' saves and the messages of a turn go out in one execute,
+its errors are mapped like direct calls', retries stay exactly-once, and residents' replies go out side by side."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from sqlalchemy import select
 
 from bot.vk.client import VkClient
 from bot.vk.sender import VkSender
+from handlers.photos import store_photo
 from handlers.types import Say
 from notifier.ratelimit import ChannelLimits
 from notifier.worker import DeliveryWorker
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Photo
 from tests.e2e.test_intake_scenarios import consent
 from tests.e2e.test_vk_specific import resident
 from tests.e2e.vk_harness import GROUP_ID, TOKEN, vk_bot
 from tests.fakes.vk_server import FakeVK
+from tests.images import jpeg_with_gps
 from tests.integration.test_delivery import eventually
+
+SAVED = re.compile(rf"photo-{GROUP_ID}_\d+_[0-9a-f]+")  # a photo the community saved, with its access key
 
 PEER = 6101
 THREE = [Say("Первое"), Say("Второе"), Say("Третье")]
@@ -197,3 +202,79 @@ async def test_requests_from_many_sessions_share_one_pace(services):
         client.close()
     assert fake.count_error6 == 0 and sum(fake.delivered_count(PEER + i) for i in range(30)) == 90
     assert len(fake.executes) == 30
+
+
+async def cached_attachments(services) -> list[str | None]:
+    async with services.uow() as uow:
+        return [(p.channel_ids or {}).get("vk") for p in await uow.session.scalars(select(Photo).order_by(Photo.id))]
+
+
+async def test_a_summary_with_a_photo_is_the_upload_server_and_one_execute(services):
+    async with vk_bot(services) as (fake, channel, progress):
+        r = resident(fake, progress, 5108)
+        await consent(r)
+        await r.say("/new")
+        await r.press("Сыктывкар")
+        await r.press("Дороги")
+        await r.say("Большая яма у дома 5 на улице Ленина, уже месяц")
+        await r.photo(jpeg_with_gps())
+        await r.press("Готово")
+        requests, executes = len(fake.calls), len(fake.executes)
+        new = await r.say("ул. Ленина, 5")  # the summary shows the resident's (cleaned) photo
+        assert requests_since(fake, requests) == ["photos.getMessagesUploadServer", "execute"]
+        [inner] = fake.executes[executes:]
+        assert methods(inner)[:2] == ["photos.saveMessagesPhoto", "messages.send"]
+        [shown] = [m["attachment"] for m in new if m["attachment"]]
+        assert SAVED.fullmatch(shown) and inner[1][1]["attachment"] == shown
+        assert await cached_attachments(services) == [shown]  # learnt from the execute's answer
+        assert fake.rejected == []
+
+
+@pytest.mark.parametrize(("inject", "saves"), [
+    pytest.param(lambda f: f.fail_next("messages.send", 10), 1, id="inner-10-at-the-message"),
+    pytest.param(lambda f: f.fail_next("photos.saveMessagesPhoto", 10), 1, id="inner-10-at-the-save"),
+    pytest.param(lambda f: f.http_error_next("execute", 502), 1, id="http-502"),
+    pytest.param(lambda f: f.drop_next("execute", after_execute=True), 2, id="answer-lost-after-delivery"),
+])
+async def test_a_retried_execute_shows_the_photo_once(services, vk, inject, saves):
+    fake, sender = vk
+    photo = await store_photo(services, jpeg_with_gps(), 64, 48)
+    inject(fake)
+    await sender.send(PEER, [Say("Ваше обращение", photos=(photo,)), Say("Второе")], key="11")
+    sent = fake.sent_messages(PEER)
+    assert [m["message"] for m in sent] == ["Ваше обращение", "Второе"] and fake.delivered_count(PEER) == 2
+    assert SAVED.fullmatch(sent[0]["attachment"]) and sent[1]["attachment"] is None
+    done = [(m, p) for e in fake.executes for m, p, code in e if code is None]
+    assert sum(m == "photos.saveMessagesPhoto" for m, _ in done) == saves  # a lost answer: saved again,
+    [cached] = await cached_attachments(services)  # ... never shown twice (the send's random_id holds)
+    assert SAVED.fullmatch(cached) and (saves == 2 or cached == sent[0]["attachment"])
+    assert fake.upload_count == 1 and sum(m == "photos.getMessagesUploadServer" for m, _ in fake.calls) == 1
+
+
+async def test_a_retry_after_the_save_attaches_the_saved_photo_without_saving_again(vk):
+    fake, sender = vk
+    fake.fail_next("messages.send", 10)
+    photo = await store_photo(sender.renderer.services, jpeg_with_gps(), 64, 48)
+    await sender.send(PEER, [Say("С фото", photos=(photo,))], key="12")
+    first, retry = fake.executes
+    assert [(m, c) for m, _, c in first] == [("photos.saveMessagesPhoto", None), ("messages.send", 10)]
+    assert methods(retry) == ["messages.send"] and retry[0][1]["attachment"] == first[1][1]["attachment"]
+
+
+async def test_a_photo_on_vk_is_attached_by_its_string_with_no_upload(services, vk):
+    fake, sender = vk
+    known, new = [await store_photo(services, jpeg_with_gps(color=(c, 0, 0)), 64, 48) for c in (10, 200)]
+    await sender.send(PEER, [Say("Первое", photos=(known,))], key="13")
+    [first] = fake.sent_messages(PEER)
+    requests = len(fake.calls)
+    await sender.send(PEER + 1, [Say("Снова", photos=(known,))], key="14")  # the next send of the same photo
+    assert requests_since(fake, requests) == ["messages.send"]  # one plain request: no upload, no save
+    assert fake.sent_messages(PEER + 1)[0]["attachment"] == first["attachment"]
+    requests = len(fake.calls)
+    await sender.send(PEER + 2, [Say("Оба", photos=(known, new)), Say("Новое ещё раз", photos=(new,))], key="15")
+    assert requests_since(fake, requests) == ["photos.getMessagesUploadServer", "execute"]
+    assert methods(fake.executes[-1]) == ["photos.saveMessagesPhoto", "messages.send", "messages.send"]
+    both, again = fake.sent_messages(PEER + 2)
+    assert both["attachment"] == f"{first['attachment']},{again['attachment']}" and SAVED.fullmatch(again["attachment"])
+    assert await cached_attachments(services) == [first["attachment"], again["attachment"]]
+    assert fake.upload_count == 2 and fake.rejected == []

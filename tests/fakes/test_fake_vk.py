@@ -310,6 +310,30 @@ async def test_execute_vars_and_early_return(vk, fake):
     assert (await asyncio.to_thread(vk_function, vk, "1,2"))["users"][1]["id"] == 2
 
 
+
+async def test_execute_saves_a_photo_and_attaches_it_by_its_result(vk, fake):
+    server = await call(vk, "photos.getMessagesUploadServer", peer_id=17)
+    uploaded = await asyncio.to_thread(
+        lambda: requests.post(server["upload_url"], files={"photo": ("a.png", PNG)}, timeout=5).json())
+    code = ("var r0 = API.photos.saveMessagesPhoto(" + json.dumps(uploaded) + ");\nif (!r0) return [r0];\n"
+            'var p0 = r0[0];\nr0 = "photo" + p0.owner_id + "_" + p0.id;\n'
+            'if (p0.access_key) r0 = r0 + "_" + p0.access_key;\n'
+            'var r1 = API.messages.send({"peer_id": 17, "random_id": 1, "attachment": "photo1_2," + r0});\n'
+            'return [r0, r1, 1 + 2.0, p0.nothing, [5][3]];')
+    body = await execute(vk, code)
+    attachment, message_id, three, missing, outside = body["response"]
+    assert attachment.startswith(f"photo{-fake.group_id}_") and len(attachment.split("_")) == 3
+    assert fake.sent_messages(17)[0]["attachment"] == f"photo1_2,{attachment}" and message_id > 0
+    assert (three, missing, outside) == (3.0, None, None)
+    assert [m for m, _, e in fake.executes[-1] if e is None] == ["photos.saveMessagesPhoto", "messages.send"]
+    for bad, why in (("var a = 1; b = 2; return a;", "undefined variable b"),
+                     ('var a = false; return a[0];', "cannot read 0 of bool"),
+                     ('return "a" + null;', "cannot add str and NoneType"),
+                     ('return [1] + "a";', "cannot add list and str")):
+        err = await api_error(vk, "execute", code=bad)
+        assert err.code == 13 and why in err.error["error_msg"], bad
+    assert (await api_error(vk, "execute", code="var a = 1; a + 1;")).code == 12
+
 async def test_execute_limits_and_compile_errors(vk, fake):
     too_many = "return [" + ", ".join(send_js(11, i, "m") for i in range(1, 27)) + "];"
     err = await api_error(vk, "execute", code=too_many)

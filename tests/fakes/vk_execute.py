@@ -1,5 +1,7 @@
-"""The VKScript subset FakeVK's ``execute`` runs: ``var``, ``return``, ``if (...) statement``, ``!``,
-JSON literals (objects may have bare keys), arrays, variables and ``API.section.method({...})`` calls.
+"""The VKScript subset FakeVK's ``execute`` runs: ``var``, assignment to a declared variable, ``return``,
+``if (...) statement``, ``!``, ``+`` (JavaScript's: text joined with text or a number, numbers added),
+reading a member or an item (``p[0].owner_id``), JSON literals (objects may have bare keys), arrays,
+variables and ``API.section.method({...})`` calls.
 
 VK runs at most 25 API calls per ``execute`` (more: error 13 at the 26th call); code it cannot parse is
 error 12.  An inner call that fails yields ``false`` and the script goes on — the caller (the fake)
@@ -98,11 +100,32 @@ class _Parser:
             else:
                 body = [self.statement()]
             return ("if", cond, body)
-        raise self.fail("statement expected")
+        name = self.ident()  # an assignment, the only statement left
+        self.expect("=")
+        value = self.expr()
+        self.expect(";")
+        return ("set", name, value)
 
     def expr(self) -> tuple:
+        node = self.unary()
+        while self.take("+"):
+            node = ("add", node, self.unary())
+        return node
+
+    def unary(self) -> tuple:
         if self.take("!"):
-            return ("not", self.expr())
+            return ("not", self.unary())
+        node = self.primary()
+        while True:
+            if self.take("["):
+                node = ("item", node, self.expr())
+                self.expect("]")
+            elif self.take("."):
+                node = ("item", node, ("lit", self.ident()))
+            else:
+                return node
+
+    def primary(self) -> tuple:
         if self.take("["):
             return ("array", self.items("]", self.expr))
         if self.take("{"):
@@ -195,6 +218,10 @@ def run(program: list[tuple], call: Callable[[str, dict], Any]) -> Any:
             return env[node[1]]
         if kind == "not":
             return not truthy(value(node[1]))
+        if kind == "add":
+            return add(value(node[1]), value(node[2]))
+        if kind == "item":
+            return item(value(node[1]), value(node[2]))
         if kind == "array":
             return [value(n) for n in node[1]]
         if kind == "object":
@@ -211,6 +238,10 @@ def run(program: list[tuple], call: Callable[[str, dict], Any]) -> Any:
         for st in statements:
             if st[0] == "var":
                 env[st[1]] = value(st[2])
+            elif st[0] == "set":
+                if st[1] not in env:
+                    raise ScriptError(f"undefined variable {st[1]}")
+                env[st[1]] = value(st[2])
             elif st[0] == "return":
                 raise _Return(value(st[1]))
             elif truthy(value(st[1])):
@@ -221,6 +252,34 @@ def run(program: list[tuple], call: Callable[[str, dict], Any]) -> Any:
     except _Return as answer:
         return answer.value
     return None
+
+
+def _number(v: Any) -> bool:
+    return type(v) in (int, float)
+
+
+def _text(v: Any) -> str:
+    """A number or text as JavaScript writes it when joining (1.0 -> "1")."""
+    return str(int(v)) if type(v) is float and v.is_integer() else str(v)
+
+
+def add(a: Any, b: Any) -> Any:
+    """JavaScript's ``+`` on text and numbers; anything else is an error here (stricter than VK)."""
+    if isinstance(a, str) and (isinstance(b, str) or _number(b)) or isinstance(b, str) and _number(a):
+        return _text(a) + _text(b)
+    if _number(a) and _number(b):
+        return a + b
+    raise ScriptError(f"cannot add {type(a).__name__} and {type(b).__name__}")
+
+
+def item(container: Any, key: Any) -> Any:
+    """``container[key]`` / ``container.key``: null when the member or item is missing (JavaScript's
+    undefined); reading from anything but an object or array is an error here."""
+    if isinstance(container, dict) and isinstance(key, str | int) and not isinstance(key, bool):
+        return container.get(str(key))
+    if isinstance(container, list) and type(key) is int:
+        return container[key] if 0 <= key < len(container) else None
+    raise ScriptError(f"cannot read {key!r} of {type(container).__name__}")
 
 
 def truthy(v: Any) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from bot.vk.batch import Call, NotRun, outcomes, script
+from bot.vk.batch import Call, Joined, NotRun, joined, outcomes, resolve, script
 from bot.vk.client import is_transient
 from bot.vk.pace import RequestPace
+from bot.vk.render import SAVED_ATTACHMENT
 from tests.fakes import vk_execute
 
 
@@ -63,3 +64,26 @@ def test_outcomes_pair_execute_errors_with_their_calls():
     assert (r0, e0.code, r1, e1.code) == (None, 6, None, 901)
     assert isinstance(e2, NotRun) and is_transient(e2) and not is_transient(e1)
     assert outcomes(None, calls[1:], {"response": [5, 6]}) == [(5, None), (6, None)]
+
+
+def test_a_saved_photo_becomes_the_attachment_of_the_message_in_the_same_script():
+    save = Call("photos.saveMessagesPhoto", {"photo": "[]", "server": 1, "hash": "h"}, then=SAVED_ATTACHMENT)
+    other = Call("photos.saveMessagesPhoto", {"photo": "[]", "server": 1, "hash": "h2"}, then=SAVED_ATTACHMENT)
+    send = Call("messages.send", {"peer_id": 1, "random_id": 5,
+                                  "attachment": joined(["photo1_2", ",", save, ",", other])})
+    assert joined(["a", ",", "b"]) == "a,b" and send.params["attachment"] == Joined(("photo1_2,", save, ",", other))
+    saved = iter([[{"id": 7, "owner_id": -3, "access_key": "k"}], [{"id": 8, "owner_id": -3}]])
+    seen: list[dict] = []
+
+    def call(method: str, args: dict) -> object:
+        seen.append(args)
+        return next(saved) if method == "photos.saveMessagesPhoto" else 99
+
+    code = script([save, other, send])
+    assert vk_execute.run(vk_execute.parse(code), call) == ["photo-3_7_k", "photo-3_8", 99]
+    assert seen[-1]["attachment"] == "photo1_2,photo-3_7_k,photo-3_8"  # no access key: none appended
+    [filled] = resolve([send], {save: "photo-3_7_k", other: "photo-3_8"})  # a retry after the saves
+    assert filled.params["attachment"] == "photo1_2,photo-3_7_k,photo-3_8" and send.params["attachment"] != filled
+    assert resolve([send], {save: "photo-3_7_k"})[0].params["attachment"] == Joined(("photo1_2,photo-3_7_k,", other))
+    saved = iter([False])
+    assert vk_execute.run(vk_execute.parse(code), call) == [False]  # a failed save stops the script
