@@ -40,5 +40,5 @@ def configure(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("alembic", "aiogram.event", "apscheduler.executors.default", "httpx"):
+    for noisy in ("alembic", "aiogram.event", "apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

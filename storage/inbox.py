@@ -87,36 +87,48 @@ async def orphaned_replies(session: AsyncSession, channel: str, alive: set[int],
     return list(rows)
 
 
+def _finish_statements() -> tuple[Any, Any, Any, Any]:
+    """The turn's statements, built once (building a statement costs more than running it)."""
+    earlier = aliased(InboxUpdate)
+    waiting = exists().where(earlier.channel == InboxUpdate.channel, earlier.peer_id == InboxUpdate.peer_id,
+                             earlier.handled_at.is_(None), earlier.id < bindparam("first"))
+    mark = update(InboxUpdate).where(InboxUpdate.id.in_(bindparam("ids", expanding=True)),
+                                     InboxUpdate.handled_at.is_(None), ~waiting) \
+        .execution_options(synchronize_session=False)
+    journal = update(InboxUpdate).where(InboxUpdate.id == bindparam("first")) \
+        .values(replies=bindparam("replies", type_=JSON)).execution_options(synchronize_session=False)
+    handled = select(InboxUpdate.handled_at).where(InboxUpdate.id == bindparam("first"))
+    return (mark.values(handled_at=bindparam("now", type_=UTCDateTime())),
+            mark.values(handled_at=bindparam("now", type_=UTCDateTime()), replies=bindparam("replies", type_=JSON)),
+            journal, handled)
+
+
+_MARK, _MARK_AND_JOURNAL, _JOURNAL, _HANDLED_AT = _finish_statements()
+_REPLIED = update(InboxUpdate).where(InboxUpdate.id.in_(bindparam("ids", expanding=True)),
+                                     InboxUpdate.replied_at.is_(None)) \
+    .values(replied_at=bindparam("now", type_=UTCDateTime())).execution_options(synchronize_session=False)
+
+
 async def finish_turn(session: AsyncSession, ids: Sequence[int], replies: list[dict[str, Any]] | None) -> str:
     """Mark a turn's updates handled and journal its replies, in the turn's transaction.
 
     Returns "done"; "duplicate" when a redelivery was handled already; "later" when an earlier update of
     the same person is still waiting (it went to another instance): the caller rolls back and handles the
     person's queue from the database, in order."""
-    first = min(ids)
-    earlier = aliased(InboxUpdate)
-    waiting = exists().where(earlier.channel == InboxUpdate.channel, earlier.peer_id == InboxUpdate.peer_id,
-                             earlier.handled_at.is_(None), earlier.id < first)
-    values: dict[str, Any] = {"handled_at": utcnow()}
-    if len(ids) == 1 and replies:
-        values["replies"] = replies  # the common case: one statement
-    result = await session.execute(
-        update(InboxUpdate).where(InboxUpdate.id.in_(list(ids)), InboxUpdate.handled_at.is_(None), ~waiting)
-        .values(**values).execution_options(synchronize_session=False))
+    first, one = min(ids), len(ids) == 1 and bool(replies)
+    params = {"ids": list(ids), "first": first, "now": utcnow()} | ({"replies": replies} if one else {})
+    result = await session.execute(_MARK_AND_JOURNAL if one else _MARK, params)
     if not result.rowcount:
-        handled = await session.scalar(select(InboxUpdate.handled_at).where(InboxUpdate.id == first))
+        handled = await session.scalar(_HANDLED_AT, {"first": first})
         return "duplicate" if handled is not None else "later"
-    if len(ids) > 1 and replies:
-        await session.execute(update(InboxUpdate).where(InboxUpdate.id == first).values(replies=replies)
-                              .execution_options(synchronize_session=False))
+    if not one and replies:
+        await session.execute(_JOURNAL, {"first": first, "replies": replies})
     return "done"
 
 
 async def mark_replied_many(session: AsyncSession, ids: Sequence[int]) -> int:
     """Replies of these rows went out (one statement for a whole batch)."""
-    result = await session.execute(
-        update(InboxUpdate).where(InboxUpdate.id.in_(list(ids)), InboxUpdate.replied_at.is_(None))
-        .values(replied_at=utcnow()).execution_options(synchronize_session=False))
+    result = await session.execute(_REPLIED, {"ids": list(ids), "now": utcnow()})
     return result.rowcount or 0
 
 

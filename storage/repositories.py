@@ -30,15 +30,17 @@ def _insert(dialect: str):  # type: ignore[no-untyped-def]
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
+_PERSON = select(User).where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id")) \
+    .options(joinedload(User.roles), joinedload(User.memberships))
+
+
 class Users:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
     async def get(self, channel: str, external_id: int) -> User | None:
         """The person with their roles and organizations, in one statement."""
-        result = await self.s.execute(
-            select(User).where(User.channel == channel, User.external_id == external_id)
-            .options(joinedload(User.roles), joinedload(User.memberships)))
+        result = await self.s.execute(_PERSON, {"channel": channel, "external_id": external_id})
         return result.unique().scalar_one_or_none()
 
     async def by_id(self, user_id: int) -> User | None:
