@@ -259,6 +259,7 @@ class FakeTelegram:
         self.base_url = ""
         # public records
         self.calls: list[tuple[str, dict]] = []
+        self.file_requests: list[str] = []  #: file paths downloaded by the bot, in order
         self.rejected: list[tuple[str, str]] = []
         self.count_429 = 0
         self.get_updates_calls = 0
@@ -567,6 +568,7 @@ class FakeTelegram:
         rec = self._paths.get(request.match_info["path"])
         if rec is None:
             return self._error_body(404, "Not Found")
+        self.file_requests.append(request.match_info["path"])
         return web.Response(body=rec["data"], content_type=rec.get("mime_type") or "application/octet-stream")
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
