@@ -174,6 +174,8 @@ async def scenario(spec: dict) -> dict:
             time_sends(live.renderer, run.sends)
         live.handled = run.tracker
         await live.start()
+        gc.collect()
+        gc.freeze()  # as `active-region run` does after start-up
         stop, cls = live.stop, TgIntakeResident if channel == "telegram" else VkIntakeResident
     elif channel == "telegram":
         echo_bot, dp = make_bot(TG_TOKEN, fake.base_url), tg_echo(run)
@@ -209,7 +211,8 @@ async def scenario(spec: dict) -> dict:
             updates = sum(q["updates"] for q in quiet)
             profile = timer.per_update(updates) | {
                 "total": sum(q["seconds"] for q in quiet) * 1000 / max(1, updates),
-                "cpu": sum(q["cpu_ms"] * q["updates"] for q in quiet) / max(1, updates)}
+                "cpu": sum(q["cpu_ms"] * q["updates"] for q in quiet) / max(1, updates),
+                "residents": sum(q["completed"] for q in quiet)}
     finally:
         await stop()
         await fake.stop()

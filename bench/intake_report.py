@@ -85,7 +85,7 @@ def report(args: argparse.Namespace, results: list[dict], notes: list[str]) -> N
         if "error" in r:
             print(f"  {_name(r)} FAILED: {r['error']}")
             continue
-        expected = r["saturated"]["completed"] + r["paced"]["completed"]
+        expected = r["saturated"]["completed"] + r["paced"]["completed"] + (r.get("profile") or {}).get("residents", 0)
         signals = "" if r["signals"] is None else f"signals stored {r['signals']} (expected {expected}); "
         print(f"  {_name(r)} {signals}residents failed {r['failures']}; API calls rejected by the fake "
               f"{r['rejected']}; log lines {r['log_lines']}")
