@@ -157,7 +157,7 @@ class InboxProcessor:
 
     async def _resend_orphan(self, row: InboxUpdate) -> None:
         async with self.services.uow() as uow:
-            claimed = await inbox.mark_replied(uow.session, row.id)  # at most one instance resends it
+            claimed = await inbox.mark_replied(uow.session, row.id)  # once, and only if not superseded
             await uow.commit()
         if claimed:
             await self.resend(row, [Say.from_dict(r) for r in row.replies or []])

@@ -130,10 +130,14 @@ async def backlog(session: AsyncSession) -> int:
 
 
 async def mark_replied(session: AsyncSession, row_id: int) -> bool:
-    """Claim the sending of a row's replies; False when another instance already did."""
+    """Claim the sending of an orphaned row's replies; False when another instance already did, or when a
+    newer update of the same person was handled since the sweep read it (the reply is superseded)."""
+    newer = aliased(InboxUpdate)
+    superseded = exists().where(newer.channel == InboxUpdate.channel, newer.peer_id == InboxUpdate.peer_id,
+                                newer.id > InboxUpdate.id, newer.handled_at.is_not(None))
     result = await session.execute(
-        update(InboxUpdate).where(InboxUpdate.id == row_id, InboxUpdate.replied_at.is_(None))
-        .values(replied_at=utcnow()))
+        update(InboxUpdate).where(InboxUpdate.id == row_id, InboxUpdate.replied_at.is_(None), ~superseded)
+        .values(replied_at=utcnow()).execution_options(synchronize_session=False))
     return bool(result.rowcount)
 
 
