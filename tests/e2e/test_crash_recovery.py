@@ -90,6 +90,34 @@ async def test_reply_journaled_before_a_sigkill_is_sent_once_after_restart(chann
     assert "Traceback" not in bot.tail()
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_killed_again_while_resending_the_next_process_resends(channel, services, db_url, tmp_path):
+    """The process that took over a journaled reply dies before sending it: the one after resends it."""
+    loop = asyncio.get_running_loop()
+    async with make_fake(channel) as fake:
+        bot = CrashBot(channel, fake, db_url, tmp_path)
+        try:
+            bot.start(loop.time())
+            person = Person(channel, fake, 5002)
+            await person.say("/start", "согласие", timeout=60)
+            release = hold(fake, person.user_id)
+            person.push_press(person.button("Согласен"))
+            for attempt in (1, 2):  # the first process dies after the commit, the second during the resend
+                await fake.wait_for(lambda a=attempt: len(fake.abandoned) == a - 1 and fake.held == 1, timeout=60)
+                bot.kill()
+                await fake.wait_for(lambda a=attempt: len(fake.abandoned) == a, timeout=10)
+                bot.start(loop.time())
+            release.set()
+            await fake.wait_for(lambda: any("Спасибо" in t for t in person.texts()), timeout=60)
+            await person.say("/new", "Шаг 1")
+            assert [t for t in person.texts() if "Спасибо" in t] and person.steps() == sorted(person.steps())
+            assert sum("Спасибо" in t for t in person.texts()) == 1, person.texts()
+            assert await bot.stop() == 0
+        finally:
+            if bot.proc is not None:
+                bot.proc.terminate()
+
+
 # ----- two live instances on one PostgreSQL: one is slow, the other must not resend its reply -----
 def second_services(services, db_url: str, tmp_path) -> Services:
     return Services(db=Database(db_url), config=DialogConfig(), region=services.region,
