@@ -156,11 +156,12 @@ class InboxProcessor:
             current_update.reset(token)
 
     async def _resend_orphan(self, row: InboxUpdate) -> None:
-        async with self.services.uow() as uow:
-            claimed = await inbox.mark_replied(uow.session, row.id)  # at most one instance resends it
+        async with self.services.uow() as uow:  # by one instance, and only if not superseded
+            claimed = await inbox.claim_orphan(uow.session, row, self.instance.id)
             await uow.commit()
         if claimed:
             await self.resend(row, [Say.from_dict(r) for r in row.replies or []])
+            self.replied(row.id)  # until this mark is flushed, a crash leaves it to the next instance
 
     async def _set_aside(self, row: InboxUpdate, exc: Exception) -> int:
         """A poison update (bad data or a bug, not a database hiccup): failed, kept, never blocking."""

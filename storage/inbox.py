@@ -154,11 +154,18 @@ async def backlog(session: AsyncSession) -> int:
                or 0)
 
 
-async def mark_replied(session: AsyncSession, row_id: int) -> bool:
-    """Claim the sending of a row's replies; False when another instance already did."""
+async def claim_orphan(session: AsyncSession, row: InboxUpdate, instance: int) -> bool:
+    """Take over a dead instance's journaled reply before resending it: the row becomes this instance's, so
+    if this one dies too before the 'replied' mark, the next live instance resends it (at least once, like
+    any reply). False when another instance took it first, it was sent, or a newer update of the same
+    person was handled since the sweep read it (the reply is superseded and never sent)."""
+    newer = aliased(InboxUpdate)
+    superseded = exists().where(newer.channel == InboxUpdate.channel, newer.peer_id == InboxUpdate.peer_id,
+                                newer.id > InboxUpdate.id, newer.handled_at.is_not(None))
     result = await session.execute(
-        update(InboxUpdate).where(InboxUpdate.id == row_id, InboxUpdate.replied_at.is_(None))
-        .values(replied_at=utcnow()))
+        update(InboxUpdate).where(InboxUpdate.id == row.id, InboxUpdate.instance == row.instance,
+                                  InboxUpdate.replied_at.is_(None), ~superseded)
+        .values(instance=instance).execution_options(synchronize_session=False))
     return bool(result.rowcount)
 
 

@@ -33,6 +33,8 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, MultipartReader, web
 
+from . import holds
+
 _TABLE = json.loads(Path(__file__).with_name("telegram_methods.json").read_text(encoding="utf-8"))
 METHODS: dict[str, tuple[str, dict[str, dict]]] = {
     name.lower(): (name, {f["name"]: f for f in fields}) for name, fields in _TABLE["methods"].items()
@@ -265,6 +267,9 @@ class FakeTelegram:
         self.get_updates_calls = 0
         self.webhook_deliveries: list[dict] = []
         self.callback_answers: list[dict] = []
+        self.arrivals: list[tuple[float, str]] = []  # (loop time, method) of every authorised request
+        self.abandoned: list[tuple[str, dict]] = []  # held calls dropped because their client died
+        self.held = 0  # calls waiting for a hold_chat event now
         self.webhook: dict | None = None
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.chats: dict[int | str, dict] = {}
@@ -285,6 +290,7 @@ class FakeTelegram:
         self._open_callbacks: set[str] = set()
         self._faults: dict[str, list] = {}
         self._delays: dict[str, float] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._buckets: dict[Any, _Bucket] = {}
         self._event = asyncio.Event()
         self._poll_gen = 0
@@ -352,11 +358,16 @@ class FakeTelegram:
         """Delay every answer to ``method`` (0 removes); the call still takes effect afterwards."""
         self._delays[method] = seconds
 
+    def hold_chat(self, chat_id: int | str) -> asyncio.Event:
+        """Calls addressed to ``chat_id`` wait until the returned event is set; one whose client goes away
+        meanwhile (a killed bot) is dropped, never executed, and listed in ``abandoned``."""
+        return self._holds.setdefault(str(chat_id), asyncio.Event())
+
     # ------------------------------------------------------------------ inspection / waiting
     def sent_messages(self, chat_id: int | str) -> list[dict]:
         """Bot messages to a chat, in order: dicts with method, message_id, text (as sent), plain (after
         entity parsing), caption, parse_mode, reply_markup, photo (largest file_id), document,
-        media_group_id, message (current Message JSON), edits [(method, params)], deleted."""
+        media_group_id, message (current Message JSON), edits [(method, params)], deleted, at (loop time)."""
         return list(self._sent.get(chat_id, []))
 
     def last_message(self, chat_id: int | str) -> dict | None:
@@ -595,8 +606,12 @@ class FakeTelegram:
             self.rejected.append((method, "Request Entity Too Large"))
             return self._error_body(413, "Request Entity Too Large")
         _REQUEST.set(request)
+        self.arrivals.append((asyncio.get_running_loop().time(), method))
         if seconds := self._delays.get(method):
             await asyncio.sleep(seconds)
+        event = self._holds.get(str(raw.get("chat_id")))
+        if event is not None and not event.is_set() and not await self._held(event, request, method, raw):
+            return web.Response(status=500)  # never reaches the client: it is gone
         queue = self._faults.get(method)
         if queue and isinstance(queue[0], str):
             if queue.pop(0) == "drop+":
@@ -606,6 +621,18 @@ class FakeTelegram:
             return web.Response(status=500)  # never reaches the client: the socket is gone
         status, body = await self._execute(method, raw, uploads)
         return web.json_response(body, status=status)
+
+    async def _held(self, event: asyncio.Event, request: web.Request, method: str, raw: dict) -> bool:
+        self.held += 1
+        self._changed()
+        try:
+            if await holds.hold(event, request):
+                return True
+            self.abandoned.append((method, raw))
+            return False
+        finally:
+            self.held -= 1
+            self._changed()
 
     async def _execute(self, method: str, raw: dict[str, str], uploads: dict) -> tuple[int, dict]:
         """Validate + run one call; record it; answer (status, Telegram JSON)."""
@@ -735,7 +762,7 @@ class FakeTelegram:
                "reply_markup": params.get("reply_markup"),
                "photo": msg["photo"][-1]["file_id"] if "photo" in msg else None,
                "document": msg.get("document", {}).get("file_id"), "media_group_id": msg.get("media_group_id"),
-               "message": msg, "edits": [], "deleted": False}
+               "message": msg, "edits": [], "deleted": False, "at": asyncio.get_running_loop().time()}
         self._sent.setdefault(chat_id, []).append(rec)
         self._records[(chat_id, msg["message_id"])] = rec
         return msg

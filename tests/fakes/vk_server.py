@@ -29,7 +29,8 @@ Test-side API (all synchronous unless marked async)::
         fake.sent_messages(peer) / delivered_count(peer) / calls / rejected / event_answers / edits /
             executes (the inner calls of each execute request: (method, params, error_code or None))
         fake.fail_next(method, code, count) / http_error_next(method, status, count) /
-            drop_next(method, count, after_execute) / hold_peer(peer) -> asyncio.Event /
+            drop_next(method, count, after_execute) / hold_peer(peer) -> asyncio.Event (a held request
+            whose client dies meanwhile is dropped, listed in ``abandoned``) / arrivals (loop time, method) /
             disallow_messages(peer) / fail_longpoll(code)
         await fake.wait_for(predicate, timeout) / await fake.wait_messages(peer, n, timeout)
 """
@@ -50,7 +51,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import vk_execute
+from . import holds, vk_execute
 
 API_VERSION = "5.199"
 GLOBAL_PARAMS = frozenset({"access_token", "v", "lang", "test_mode"})
@@ -221,6 +222,8 @@ class FakeVK:
         self.edits: list[dict] = []          #: messages.edit calls
         self.executes: list[list[tuple[str, dict, int | None]]] = []  #: inner calls of each execute
         self.held = 0                        #: requests waiting for a hold_peer event
+        self.abandoned: list[tuple[str, dict]] = []  #: held requests dropped because their client died
+        self.arrivals: list[tuple[float, str]] = []  #: (loop time, method) of every API request
         self.longpoll_answers: list[dict] = []  #: every a_check answer minus the updates
         self.longpoll_waiting = 0               #: a_check requests currently held open
         self.media_requests: list[str] = []     #: keys of GET /media/... in order
@@ -483,7 +486,11 @@ class FakeVK:
             form = await request.post()
             params.update({k: v for k, v in form.items() if isinstance(v, str)})
         inner = self._inner_calls(name, params)
-        await self._wait_held(inner or [(name, params)])
+        self.arrivals.append((asyncio.get_running_loop().time(), name))
+        if not await self._wait_held(inner or [(name, params)], request):
+            self.abandoned.append((name, {k: v for k, v in params.items() if k != "access_token"}))
+            self._fire()
+            return web.Response(status=500)  # never reaches the client: it is gone
         try:
             # a failure queued for a method hits the request carrying it, direct or inside an execute
             hit, status = self._pop_for(self._http_fail, [name, *(m for m, _ in inner)])
@@ -531,9 +538,10 @@ class FakeVK:
                 return method, value
         return methods[0], None
 
-    async def _wait_held(self, calls: list[tuple[str, dict]]) -> None:
+    async def _wait_held(self, calls: list[tuple[str, dict]], request: web.Request) -> bool:
+        """False when the client went away while its request was held (the request is dropped)."""
         if not self._holds:
-            return
+            return True
         peers = {str(args.get("peer_id")) for method, args in calls if method == "messages.send"}
         for peer in peers:
             event = self._holds.get(int(peer)) if peer.lstrip("-").isdigit() else None
@@ -541,9 +549,11 @@ class FakeVK:
                 self.held += 1
                 self._fire()
                 try:
-                    await event.wait()
+                    if not await holds.hold(event, request):
+                        return False
                 finally:
                     self.held -= 1
+        return True
 
     @staticmethod
     def _pop(queues: dict[str, deque[Any]], method: str) -> Any:
@@ -719,7 +729,7 @@ class FakeVK:
         msg = {"message_id": next(self._msg_ids), "conversation_message_id": self._next_cmid(peer),
                "peer_id": peer, "message": p.get("message", ""), "keyboard": keyboard,
                "attachment": p.get("attachment") or None, "random_id": random_id,
-               "payload": p.get("payload"), "date": int(time.time())}
+               "payload": p.get("payload"), "date": int(time.time()), "at": time.monotonic()}
         self._messages.setdefault(peer, []).append(msg)
         self._by_random[(peer, random_id)] = msg
         self._deliveries[peer] = self._deliveries.get(peer, 0) + 1
