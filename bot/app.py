@@ -98,6 +98,10 @@ class Instance:
     async def start(self) -> None:
         s = self.settings
         http = build_app(self.services, self.metrics, self.channels, self.health_facts)
+        if s.open311_enabled:
+            from bot.open311.config import mount_open311
+
+            mount_open311(http, self.services, s)
         if s.web_enabled:
             from bot.web.setup import web_channel
 

@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     ir = isub.add_parser("retry", help="put failed updates back in their person's queue (after a fix)")
     ir.add_argument("ids", nargs="+", type=int)
 
+    keys = sub.add_parser("apikeys", help="Open311 API keys: add, revoke, list").add_subparsers(
+        dest="action", required=True)
+    ka = keys.add_parser("add", help="issue a key (printed once; only its hash is stored)")
+    ka.add_argument("name", help="who uses it, e.g. 'portal website'")
+    ka.add_argument("--rate", type=int, help="requests per minute (default OPEN311_KEY_RATE, 60)")
+    kr = keys.add_parser("revoke", help="revoke a key: its requests get 403 from then on")
+    kr.add_argument("name")
+    keys.add_parser("list", help="keys with their rate, use and state (never the secret)")
+
     signals = sub.add_parser("signals", help="look at signals").add_subparsers(dest="action", required=True)
     sl = signals.add_parser("list", help="latest signals")
     sl.add_argument("--status", choices=["new", "rejected", "in_progress", "answer_review", "answered", "closed"])

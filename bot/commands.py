@@ -33,6 +33,10 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "db":
             return await _db(settings, services, args.action)
         await asyncio.to_thread(upgrade, settings.database_url)
+        if args.command == "apikeys":
+            from bot.apikeys_cli import apikeys
+
+            return await apikeys(settings, services, args)
         handler = {"roles": _roles, "orgs": _orgs, "routes": _routes, "signals": _signals,
                    "outbox": _outbox, "inbox": _inbox}[args.command]
         return await handler(services, args)

@@ -65,6 +65,24 @@ class Settings(BaseSettings):
     web_cookie_samesite: str = "Lax"
     web_rate_per_session: int = Field(default=60, ge=1)
     web_rate_per_ip: int = Field(default=300, ge=1)
+    open311_enabled: bool = True
+    open311_public_url: str | None = None
+    open311_contact: str = ""
+    open311_key_rate: int = Field(default=60, ge=1, le=10_000)
+    open311_media_max_mb: int = Field(default=10, ge=1, le=20)
+    open311_media_allow_networks: str = ""  # tests only: CIDRs let through despite being private
+
+    @field_validator("open311_media_allow_networks")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        from ipaddress import ip_network
+
+        for net in filter(None, (n.strip() for n in v.split(","))):
+            try:
+                ip_network(net)
+            except ValueError as exc:
+                raise ValueError("expected comma-separated networks such as 127.0.0.1/32") from exc
+        return v
 
     @field_validator("web_allowed_origins")
     @classmethod
@@ -74,7 +92,7 @@ class Settings(BaseSettings):
                 raise ValueError("expected comma-separated origins such as https://portal.example.ru (no path)")
         return v
 
-    @field_validator("web_public_url")
+    @field_validator("web_public_url", "open311_public_url")
     @classmethod
     def _public_url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("http://", "https://")):
