@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy import text
@@ -11,7 +10,7 @@ from bot.config import Settings
 from handlers.context import DialogConfig, Services
 from storage.db import Database
 from storage.media import LocalMediaStore
-from storage.migrate import upgrade
+from storage.migrate import upgrade_in_child
 from storage.region import load_region
 from storage.seed import is_seeded, seed_region
 
@@ -58,7 +57,7 @@ async def prepare_database(services: Services, url: str) -> None:
 
 
 async def _migrate_and_seed(services: Services, url: str) -> None:
-    await asyncio.to_thread(upgrade, url)
+    await upgrade_in_child(url)
     async with services.uow() as uow:
         seeded = await is_seeded(uow)
     if not seeded:
