@@ -23,11 +23,14 @@ def big_photo() -> bytes:
     return out.getvalue()
 
 
+POLL = 0.005  # seconds between looks at the fake's download log
+
+
 async def downloaded(requests: list, before: int, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while len(requests) <= before:
         assert asyncio.get_running_loop().time() < deadline, "the bot never downloaded the photo"
-        await asyncio.sleep(0.005)  # polls a condition in the fake (which has no event to wait on)
+        await asyncio.sleep(POLL)  # polls a condition in the fake (which has no event to wait on)
 
 
 async def test_text_reply_is_not_held_up_by_another_residents_photo(env, services):
