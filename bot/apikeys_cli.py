@@ -7,7 +7,7 @@ import argparse
 from bot.config import Settings
 from handlers import apikeys as keys
 from handlers.context import Services
-from handlers.usecases import moment
+from handlers.moments import moment
 
 
 async def apikeys(settings: Settings, services: Services, args: argparse.Namespace) -> int:

@@ -112,10 +112,28 @@ class Notifier:
             await self.wakeup.stop()
 
 
-def build_notifier(settings: Settings, services: Services, channels: list) -> Notifier:  # type: ignore[type-arg]
-    from notifier.pgwake import PgWakeup
+def scheduled_jobs(settings: Settings, services: Services) -> list:  # type: ignore[type-arg]
+    """The product's scheduled use cases on their calendar, plus the outbox sweep."""
+    from handlers.cases import jobs
+    from notifier.scheduler import Job, outbox_sweep
+
+    return [
+        outbox_sweep(services, settings.notify_sweep_seconds),
+        Job("remind_due", lambda: jobs.remind_due(services, workdays_before=settings.reminder_workdays),
+            morning_hour=settings.morning_hour),
+        Job("overdue_list", lambda: jobs.overdue_list(services), morning_hour=settings.morning_hour),
+        Job("digest", lambda: jobs.digest(services), morning_hour=settings.digest_hour),
+        Job("auto_close", lambda: jobs.auto_close(services, after_days=settings.auto_close_days),
+            every_seconds=60.0 * AUTO_CLOSE_MINUTES),
+    ]
+
+
+AUTO_CLOSE_MINUTES = 60
+
+
+def build_workers(settings: Settings, services: Services, channels: list) -> list:  # type: ignore[type-arg]
+    """One delivery worker per running channel, with that platform's Sender and rate limits."""
     from notifier.ratelimit import ChannelLimits
-    from notifier.scheduler import JobSettings, NotifierScheduler
     from notifier.worker import DeliveryWorker
 
     common = dict(batch=settings.notify_batch, lease=settings.notify_lease_seconds,
@@ -127,7 +145,8 @@ def build_notifier(settings: Settings, services: Services, channels: list) -> No
             from bot.telegram.sender import TelegramSender
 
             limits = ChannelLimits.telegram(settings.notify_telegram_rate, settings.notify_telegram_per_chat)
-            workers.append(DeliveryWorker(services, TelegramSender(channel.bot, services), limits=limits, **common))
+            sender = TelegramSender(channel.bot, services, max_inline_wait=settings.notify_lease_seconds / 4)
+            workers.append(DeliveryWorker(services, sender, limits=limits, **common))
         elif channel.name == "web":
             from bot.web.sender import WebSender
 
@@ -138,12 +157,17 @@ def build_notifier(settings: Settings, services: Services, channels: list) -> No
 
             workers.append(DeliveryWorker(services, VkSender(channel.client, services),
                                           limits=ChannelLimits.vk(settings.vk_rps), **common))
+    return workers
+
+
+def build_notifier(settings: Settings, services: Services, channels: list) -> Notifier:  # type: ignore[type-arg]
+    from notifier.pgwake import PgWakeup
+    from notifier.scheduler import NotifierScheduler
+
     wakeup = None if services.db.is_sqlite else PgWakeup(services)
-    scheduler = NotifierScheduler(services, JobSettings(
-        reminder_workdays=settings.reminder_workdays, auto_close_days=settings.auto_close_days,
-        digest_hour=settings.digest_hour, morning_hour=settings.morning_hour,
-        sweep_seconds=settings.notify_sweep_seconds, leader_retry_seconds=settings.leader_retry_seconds))
-    return Notifier(workers, wakeup, scheduler)
+    scheduler = NotifierScheduler(services, scheduled_jobs(settings, services),
+                                  leader_retry_seconds=settings.leader_retry_seconds)
+    return Notifier(build_workers(settings, services, channels), wakeup, scheduler)
 
 
 async def start_notifier(settings: Settings, services: Services, channels: list) -> Notifier:  # type: ignore[type-arg]

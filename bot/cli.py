@@ -83,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     kr.add_argument("name")
     keys.add_parser("list", help="keys with their rate, use and state (never the secret)")
 
+    jobs = sub.add_parser("jobs", help="scheduled jobs: list them, run one now").add_subparsers(
+        dest="action", required=True)
+    jobs.add_parser("list", help="the scheduled jobs and when they run")
+    jr = jobs.add_parser("run", help="run one job now (idempotent: a second run the same day adds nothing)")
+    jr.add_argument("name", help="e.g. remind_due, overdue_list, digest, auto_close, outbox_sweep")
+
     signals = sub.add_parser("signals", help="look at signals").add_subparsers(dest="action", required=True)
     sl = signals.add_parser("list", help="latest signals")
     sl.add_argument("--status", choices=["new", "rejected", "in_progress", "answer_review", "answered", "closed"])

@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from sqlalchemy import select
-
 from bot.bootstrap import build_services
 from bot.config import Settings
 from handlers import roles as role_cases
 from handlers.errors import DomainError
 from handlers.texts import STATUS
 from storage.migrate import check, upgrade
-from storage.models import Category, Municipality, Organization, User, UserRole
 from storage.seed import seed_region
 
 
@@ -29,6 +26,7 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "db" and args.action == "copy":
         return await _copy(args.source or settings.database_url, args.target)
     services = build_services(settings)
+    args.settings = settings
     try:
         if args.command == "db":
             return await _db(settings, services, args.action)
@@ -38,7 +36,7 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
 
             return await apikeys(settings, services, args)
         handler = {"roles": _roles, "orgs": _orgs, "routes": _routes, "signals": _signals,
-                   "outbox": _outbox, "inbox": _inbox}[args.command]
+                   "outbox": _outbox, "inbox": _inbox, "jobs": _jobs}[args.command]
         return await handler(services, args)
     except DomainError as exc:
         raise UsageError(str(exc)) from None
@@ -82,9 +80,7 @@ async def _copy(source: str, target: str) -> int:
 async def _roles(services, args) -> int:  # type: ignore[no-untyped-def]
     async with services.uow() as uow:
         if args.action == "list":
-            rows = await uow.session.execute(
-                select(User, UserRole.role).join(UserRole).order_by(User.channel, User.external_id))
-            for user, role in rows:
+            for user, role in await uow.users.staff():
                 orgs = [o.name for o in await uow.catalog.organizations()
                         if o.id in {m.organization_id for m in user.memberships}] if role == "executor" else []
                 extra = f"  ({'; '.join(orgs)})" if orgs else ""
@@ -104,7 +100,7 @@ async def _orgs(services, args) -> int:  # type: ignore[no-untyped-def]
             if not name:
                 raise UsageError("organization name is empty")
             if await uow.catalog.organization_by_name(name) is None:
-                uow.session.add(Organization(name=name))
+                await uow.catalog.add_organization(name)
                 await uow.commit()
                 print(f"added: {name}")
             else:
@@ -127,8 +123,8 @@ async def _routes(services, args) -> int:  # type: ignore[no-untyped-def]
         org = await uow.catalog.organization_by_name(args.organization)
         if org is None:
             raise UsageError(f"no organization named {args.organization!r} (add it with `orgs add`)")
-        municipalities = await _pick(uow, Municipality, args.municipality)
-        categories = await _pick(uow, Category, args.category)
+        municipalities = await _pick(uow, "municipality", args.municipality)
+        categories = await _pick(uow, "category", args.category)
         count = 0
         for m in municipalities:
             for c in categories:
@@ -139,18 +135,19 @@ async def _routes(services, args) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-async def _pick(uow, model, name: str):  # type: ignore[no-untyped-def]
+async def _pick(uow, kind: str, name: str):  # type: ignore[no-untyped-def]
+    every = list(await uow.catalog.table_rows(kind))
     if name == "*":
-        return list(await uow.session.scalars(select(model).order_by(model.id)))
-    rows = [r for r in await uow.session.scalars(select(model)) if r.name.casefold() == name.casefold()]
+        return every
+    rows = [r for r in every if r.name.casefold() == name.casefold()]
     if not rows:
-        known = ", ".join(r.name for r in await uow.session.scalars(select(model).order_by(model.id)))
-        raise UsageError(f"unknown {model.__tablename__[:-1]} {name!r}; known: {known}")
+        known = ", ".join(r.name for r in every)
+        raise UsageError(f"unknown {kind} {name!r}; known: {known}")
     return rows
 
 
 async def _outbox(services, args) -> int:  # type: ignore[no-untyped-def]
-    from handlers.usecases import moment
+    from handlers.moments import moment
     from notifier import admin
 
     if args.action == "retry":
@@ -167,7 +164,7 @@ async def _outbox(services, args) -> int:  # type: ignore[no-untyped-def]
 
 
 async def _inbox(services, args) -> int:  # type: ignore[no-untyped-def]
-    from handlers.usecases import moment
+    from handlers.moments import moment
     from storage import inbox
 
     async with services.uow() as uow:
@@ -186,7 +183,7 @@ async def _inbox(services, args) -> int:  # type: ignore[no-untyped-def]
 
 
 async def _signals(services, args) -> int:  # type: ignore[no-untyped-def]
-    from handlers.usecases import moment
+    from handlers.moments import moment
 
     async with services.uow() as uow:
         if args.action == "list":
@@ -211,3 +208,19 @@ async def _signals(services, args) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
+async def _jobs(services, args) -> int:  # type: ignore[no-untyped-def]
+    """`jobs list` / `jobs run NAME`: the scheduler's jobs, one run now (idempotent, like a scheduled run)."""
+    from bot.bootstrap import scheduled_jobs
+
+    jobs = {job.name: job for job in scheduled_jobs(args.settings, services)}
+    if args.action == "list":
+        for job in jobs.values():
+            when = f"every {job.every_seconds:g} s" if job.every_seconds else f"from {job.morning_hour}:00"
+            print(f"{job.name}\t{when}{'' if job.leader else '  (every instance)'}")
+        return 0
+    job = jobs.get(args.name)
+    if job is None:
+        raise UsageError(f"no job named {args.name!r}; known: {', '.join(jobs)}")
+    result = await job.run()
+    print(f"{job.name}: {result if result is not None else 'done'}")
+    return 0

@@ -10,12 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from bot.metrics import Metrics
 from handlers.context import Services
 from storage import inbox
-from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +75,7 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         async with services.uow() as uow:
             await uow.session.execute(text("select 1"))
-            body["outbox_backlog"] = int(await uow.session.scalar(
-                select(func.count(OutboxMessage.id)).where(OutboxMessage.state == "pending")) or 0)
+            body["outbox_backlog"] = (await uow.outbox.counts()).get("pending", 0)
             body["inbox_backlog"] = await inbox.backlog(uow.session)
     except Exception as exc:  # any failure to reach the database makes the instance unhealthy
         body["database"] = f"error: {type(exc).__name__}"
@@ -98,9 +96,7 @@ async def metrics(request: web.Request) -> web.Response:
     services, m = request.app[SERVICES], request.app[METRICS]
     try:
         async with services.uow() as uow:
-            rows = await uow.session.execute(
-                select(OutboxMessage.state, func.count(OutboxMessage.id)).group_by(OutboxMessage.state))
-            counts = dict(rows.all())
+            counts = await uow.outbox.counts()
             m.inbox_backlog.set(await inbox.backlog(uow.session))
             for channel, n in (await inbox.failed_counts(uow.session)).items():
                 m.inbox_failed.labels(channel).set(n)

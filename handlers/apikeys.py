@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from handlers.context import Services
 from handlers.errors import DomainError, Forbidden, RateLimited
-from storage.apikeys import ApiKeys
 from storage.models import ApiKey
 from storage.uow import UnitOfWork
 
@@ -31,7 +30,7 @@ async def add(services: Services, uow: UnitOfWork, name: str, rate_per_minute: i
         raise DomainError(f"key name: 1-{NAME_MAX} characters")
     if not 0 < rate_per_minute <= RATE_MAX:
         raise DomainError(f"rate: 1-{RATE_MAX} requests per minute")
-    keys = ApiKeys(uow.session)
+    keys = uow.api_keys
     if await keys.named(name) is not None:
         raise DomainError(f"a key named {name!r} exists already")
     secret = "ar_" + secrets.token_urlsafe(32)
@@ -39,7 +38,7 @@ async def add(services: Services, uow: UnitOfWork, name: str, rate_per_minute: i
 
 
 async def revoke(services: Services, uow: UnitOfWork, name: str) -> ApiKey:
-    key = await ApiKeys(uow.session).named(" ".join(name.split()))
+    key = await uow.api_keys.named(" ".join(name.split()))
     if key is None:
         raise DomainError(f"no key named {name!r}")
     if key.revoked_at is None:
@@ -48,7 +47,7 @@ async def revoke(services: Services, uow: UnitOfWork, name: str) -> ApiKey:
 
 
 async def listing(uow: UnitOfWork) -> Sequence[tuple[ApiKey, int]]:
-    keys = ApiKeys(uow.session)
+    keys = uow.api_keys
     return [(key, await keys.filings_of(key.id)) for key in await keys.listing()]
 
 
@@ -66,7 +65,7 @@ async def admit(services: Services, secret: str | None) -> Client:
         raise Forbidden("api_key: missing or invalid")
     now = services.now()
     async with services.uow() as uow:
-        keys = ApiKeys(uow.session)
+        keys = uow.api_keys
         key = await keys.active(secret)
         if key is None:
             raise Forbidden("api_key: missing or invalid")

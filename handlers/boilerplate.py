@@ -8,10 +8,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from storage.models import Answer
+from storage.uow import UnitOfWork
 
 THRESHOLD = 0.9
 STEM = 5  # crude Russian stemming: keep the first letters (дорога/дороги/дороге → дорог)
@@ -57,10 +55,6 @@ def similarity(text: str, earlier: Iterable[str], threshold: float = THRESHOLD) 
     return Similarity(max(scores, default=0.0), sum(1 for s in scores if s >= threshold))
 
 
-async def check_answer(s: AsyncSession, answer: Answer) -> Similarity:
+async def check_answer(uow: UnitOfWork, answer: Answer) -> Similarity:
     """Compare an answer with earlier published or pending answers of other signals."""
-    earlier = await s.scalars(
-        select(Answer.text).where(Answer.id < answer.id, Answer.signal_id != answer.signal_id,
-                                  Answer.review_status.in_(("published", "pending")))
-        .order_by(Answer.id.desc()).limit(CORPUS_LIMIT))
-    return similarity(answer.text, earlier.all())
+    return similarity(answer.text, await uow.answers.earlier_texts(answer, CORPUS_LIMIT))

@@ -52,9 +52,11 @@ class Services:
     fetchers: dict[str, PhotoFetcher] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # another unit of work (the tests' in-memory one); None: a UnitOfWork over `db`
+    unit_of_work: Callable[[], UnitOfWork] | None = None
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db)
+        return self.unit_of_work() if self.unit_of_work is not None else UnitOfWork(self.db)
 
     def now(self) -> datetime:
         return self.clock()

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from handlers import (  # noqa: F401  (registers steps and commands)  # noqa: F401  (staff dialogs)
-    executor,
+from handlers import (
+    admin,
+    extensions,
     intake,
-    moderation,
-    rating,  # noqa: F401
+    intake_finish,
+    queue,
+    rating,
     resident,
+    review,
+    signal_card,
+    tasks,
     texts,
 )
 from handlers.commands_menu import commands_for
 from handlers.context import Services
-from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn
+from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn, include
 from handlers.errors import DomainError, Forbidden
 from handlers.normalize import clean_input, clean_peer
+from handlers.peers import FloodGate, PeerLocks
 from handlers.photos import ingest
 from handlers.types import Command, Input, Outcome, Peer, Photos, Press, Say, Text, Unsupported
 from storage import inbox
@@ -35,44 +38,10 @@ ALWAYS_ALLOWED = {"start", "help", "forget", "cancel"}
 DB_ATTEMPTS = 5
 
 
-class PeerLocks:
-    """One asyncio lock per person: their inputs are handled one after another, in order."""
-
-    def __init__(self) -> None:
-        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
-        self._users: dict[tuple[str, int], int] = defaultdict(int)
-
-    @asynccontextmanager
-    async def hold(self, key: tuple[str, int]) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if self._users[key] == 0:
-                del self._users[key]
-                self._locks.pop(key, None)
-
-
-class FloodGate:
-    """At most `limit` inputs a minute per person (in this process)."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._seen: dict[tuple[str, int], deque[float]] = {}
-
-    def allow(self, key: tuple[str, int]) -> bool:
-        now = time.monotonic()
-        seen = self._seen.setdefault(key, deque())
-        while seen and now - seen[0] > self.window:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return False
-        seen.append(now)
-        return True
+# Every dialog module's registry; a step, command or button prefix claimed twice stops the start-up.
+DIALOGS = (resident.registry, intake.registry, intake_finish.registry, queue.registry, signal_card.registry,
+           review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry)
+include(*DIALOGS)
 
 
 class Conversation:

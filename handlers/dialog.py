@@ -1,4 +1,4 @@
-"""The dialog machinery every flow uses: a Turn, a registry of steps, and shared behaviour."""
+"""The dialog machinery every flow uses: a Turn, per-module registries of steps, commands and actions."""
 
 from __future__ import annotations
 
@@ -24,16 +24,6 @@ class Step:
 
 
 STEPS: dict[str, Step] = {}
-
-
-def step(name: str, *, prompt: Prompt, accepts_photos: bool = False) -> Callable[[StepHandler], StepHandler]:
-    """Register a dialog step: `handle` reacts to an input, `prompt` (re)asks the step's question."""
-
-    def register(fn: StepHandler) -> StepHandler:
-        STEPS[name] = Step(name, fn, prompt, accepts_photos)
-        return fn
-
-    return register
 
 
 @dataclass
@@ -96,26 +86,64 @@ class Route:
     role: str | None
 
 
+# The dialog the conversation runs: every included registry's steps, commands and button prefixes.
 COMMANDS: dict[str, Route] = {}
 ACTIONS: dict[str, Route] = {}
 
 
-def command(*names: str, needs_consent: bool = True, role: str | None = None):  # type: ignore[no-untyped-def]
-    """Register a slash command available at any step (role checked in the database each time)."""
-
-    def register(fn: CommandHandler) -> CommandHandler:
-        for name in names:
-            COMMANDS[name] = Route(fn, needs_consent, role)
-        return fn
-
-    return register
+class DuplicateKey(Exception):
+    """Two dialog handlers claim the same step name, command or button prefix."""
 
 
-def action(prefix: str, *, needs_consent: bool = True, role: str | None = None):  # type: ignore[no-untyped-def]
-    """Register a button payload prefix handled at any step ("prefix:arg:arg")."""
+def _put(table: dict[str, Any], kind: str, key: str, value: object, owner: str) -> None:
+    if key in table and table[key] is not value:
+        raise DuplicateKey(f"{kind} {key!r} is registered twice (again by {owner})")
+    table[key] = value
 
-    def register(fn: ActionHandler) -> ActionHandler:
-        ACTIONS[prefix] = Route(fn, needs_consent, role)
-        return fn
 
-    return register
+class Registry:
+    """One dialog module's steps, commands and actions; the conversation includes it (see include)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: dict[str, Step] = {}
+        self.commands: dict[str, Route] = {}
+        self.actions: dict[str, Route] = {}
+
+    def step(self, name: str, *, prompt: Prompt, accepts_photos: bool = False
+             ) -> Callable[[StepHandler], StepHandler]:
+        """A dialog step: `handle` reacts to an input, `prompt` (re)asks the step's question."""
+
+        def register(fn: StepHandler) -> StepHandler:
+            _put(self.steps, "step", name, Step(name, fn, prompt, accepts_photos), self.name)
+            return fn
+
+        return register
+
+    def command(self, *names: str, needs_consent: bool = True, role: str | None = None):  # type: ignore[no-untyped-def]
+        """A slash command available at any step (role checked in the database each time)."""
+
+        def register(fn: CommandHandler) -> CommandHandler:
+            for name in names:
+                _put(self.commands, "command", name, Route(fn, needs_consent, role), self.name)
+            return fn
+
+        return register
+
+    def action(self, prefix: str, *, needs_consent: bool = True, role: str | None = None):  # type: ignore[no-untyped-def]
+        """A button payload prefix handled at any step ("prefix:arg:arg")."""
+
+        def register(fn: ActionHandler) -> ActionHandler:
+            _put(self.actions, "button prefix", prefix, Route(fn, needs_consent, role), self.name)
+            return fn
+
+        return register
+
+
+def include(*registries: Registry) -> None:
+    """Add dialog modules' registries to the dialog; a key claimed by two of them stops the start-up."""
+    for registry in registries:
+        for table, mine, kind in ((STEPS, registry.steps, "step"), (COMMANDS, registry.commands, "command"),
+                                  (ACTIONS, registry.actions, "button prefix")):
+            for key, value in mine.items():
+                _put(table, kind, key, value, registry.name)

@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from handlers.apikeys import Client
+from handlers.cases.filing import Draft, Filed, submit_signal
 from handlers.context import Services
 from handlers.errors import DomainError
 from handlers.normalize import clean_text
-from handlers.usecases import Draft, Filed, submit_signal
-from storage.open311 import Filings
 from storage.refcache import Place
 from storage.region import distance_km
 from storage.uow import UnitOfWork
@@ -122,7 +121,7 @@ async def file_request(services: Services, uow: UnitOfWork, client: Client, draf
     author = await uow.users.get_or_create(CHANNEL, client.key_id)
     author.display_name = f"Open311: {client.name}"[:128]
     filed: Filed = await submit_signal(services, uow, author, draft)
-    filings = Filings(uow.session)
+    filings = uow.filings
     await filings.detach_author(filed.signal_id, author.id)
     token = secrets.token_urlsafe(24)
     await filings.record(filed.signal_id, client.key_id, token, services.now())
@@ -131,7 +130,7 @@ async def file_request(services: Services, uow: UnitOfWork, client: Client, draf
 
 async def resolve_token(uow: UnitOfWork, token: str) -> str | None:
     """The public number once a moderator accepted the request; None while it waits for moderation."""
-    found = await Filings(uow.session).by_token(token) if 0 < len(token) <= 64 else None
+    found = await uow.filings.by_token(token) if 0 < len(token) <= 64 else None
     if found is None:
         raise Missing(f"token {token[:64]!r}: unknown")
     status, number = found

@@ -11,7 +11,7 @@ from handlers import texts
 from handlers.context import Services
 from handlers.open311 import CLOSED, OPEN, PUBLIC, PUBLIC_STATUS, BadRequest, Missing
 from storage.models import Signal
-from storage.open311 import PublicSignals, Query
+from storage.repos.open311 import PublicSignals, Query
 from storage.uow import UnitOfWork
 
 WINDOW = timedelta(days=90)
@@ -109,7 +109,7 @@ async def parse_listing(uow: UnitOfWork, services: Services, params: dict[str, s
 
 
 async def requests_list(uow: UnitOfWork, services: Services, listing: Listing, base_url: str) -> list[dict]:
-    repo = PublicSignals(uow.session)
+    repo = uow.public_signals
     if listing.numbers is not None:
         rows = await repo.by_numbers(listing.numbers, PUBLIC)
     else:
@@ -118,7 +118,7 @@ async def requests_list(uow: UnitOfWork, services: Services, listing: Listing, b
 
 
 async def one_request(uow: UnitOfWork, services: Services, number: str, base_url: str) -> list[dict]:
-    repo = PublicSignals(uow.session)
+    repo = uow.public_signals
     rows = await repo.by_numbers([number], PUBLIC) if len(number) <= 32 else []
     if not rows:
         raise Missing(f"service_request_id {number[:32]!r}: not found")

@@ -6,14 +6,12 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from handlers.context import Services
 from handlers.types import PhotoRef, StoredPhotos
 from storage.images import BadImage, sanitize
 from storage.media import content_key
-from storage.models import Photo
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +68,9 @@ async def store_photo(services: Services, data: bytes, width: int, height: int) 
 
 async def _photo_row(services: Services, sha: str, key: str, data: bytes, width: int, height: int) -> int:
     async with services.uow() as uow:
-        found = await uow.session.scalar(select(Photo.id).where(Photo.sha256 == sha))
+        found = await uow.photos.id_by_hash(sha)
         if found is None:
-            photo = Photo(sha256=sha, media_key=key, size_bytes=len(data), width=width, height=height,
-                          channel_ids={})
-            uow.session.add(photo)
-            await uow.session.flush()
-            found = photo.id
+            found = await uow.photos.add(sha256=sha, media_key=key, size_bytes=len(data), width=width,
+                                         height=height)
             await uow.commit()
         return found

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from handlers import lifecycle, texts
-from handlers.context import Services
-from handlers.dialog import Turn, action, step
+from handlers import texts
+from handlers.cases.rating import rate_answer
+from handlers.dialog import Registry, Turn
 from handlers.errors import Forbidden, NotFound
-from handlers.types import Button, Input, Press, Say, Text
-from storage.models import Answer, Rating, Signal, Subscription, User
-from storage.uow import UnitOfWork
+from handlers.types import Button, Input, Press, Text
+from storage.models import Answer, Signal
 
+registry = Registry("rating")
 COMMENT_MAX = 1000
 ALREADY_RATED = "Вы уже оценили этот ответ — спасибо!"
 OUTDATED = "Этот ответ уже неактуален: по обращению №{number} опубликован новый ответ или оно пересматривается."
@@ -23,60 +21,27 @@ HINT_COMMENT = "Пожалуйста, напишите комментарий т
 THANKS_DOWN = ("Спасибо, ваша оценка учтена. Обращение №{number} возвращено на повторное рассмотрение — "
                "новый ответ придёт сюда.")
 THANKS_DOWN_LATE = "Спасибо, ваша оценка учтена и передана модератору."
-FOR_MODERATORS = "👎 Житель не согласен с ответом по обращению <b>№{number}</b>.{reopened}{comment}"
-REOPENED = " Обращение возвращено на повторное рассмотрение."
-COMMENT = "\n\nКомментарий: {text}"
 
 
 async def _target(turn: Turn, answer_id: int) -> tuple[Answer, Signal] | None:
     """The answer and its signal (locked) when the presser may rate it; None (after saying why) if not."""
-    answer = await turn.uow.session.get(Answer, answer_id)
+    answer = await turn.uow.answers.get(answer_id)
     signal = await turn.uow.signals.get(answer.signal_id, lock=True) if answer else None
     if answer is None or signal is None:
         raise NotFound()
-    if signal.author_id != turn.user.id and await turn.uow.session.get(
-            Subscription, (signal.id, turn.user.id)) is None:
+    if signal.author_id != turn.user.id and not await turn.uow.signals.is_subscribed(signal.id, turn.user.id):
         raise Forbidden()
-    latest = await turn.uow.session.scalar(
-        select(Answer.id).where(Answer.signal_id == signal.id, Answer.review_status == "published")
-        .order_by(Answer.version.desc()).limit(1))
-    if latest != answer.id or answer.review_status != "published":
+    latest = await turn.uow.answers.latest_published(signal.id)
+    if latest is None or latest.id != answer.id or answer.review_status != "published":
         turn.say(OUTDATED.format(number=signal.number))
         return None
-    rated = await turn.uow.session.scalar(
-        select(Rating.id).where(Rating.answer_id == answer.id, Rating.user_id == turn.user.id))
-    if rated is not None:
+    if await turn.uow.answers.rated_by(answer.id, turn.user.id):
         turn.say(ALREADY_RATED)
         return None
     return answer, signal
 
 
-async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: Answer, signal: Signal,
-                      value: int, comment: str | None = None) -> bool:
-    """Store the rating; close (👍) or reopen (👎) an answered signal; tell moderators about a 👎.
-    True when the signal's status changed."""
-    now = services.now()
-    uow.session.add(Rating(signal_id=signal.id, answer_id=answer.id, user_id=user.id, value=value,
-                           comment=comment, created_at=now))
-    changed = signal.status == lifecycle.ANSWERED
-    if changed:
-        change = lifecycle.apply(signal, "close" if value > 0 else "reopen", now=now)
-        uow.signals.audit(change.action, signal_id=signal.id, actor_id=user.id, rating=value,
-                          answer_id=answer.id, reopen_count=signal.reopen_count)
-    else:
-        uow.signals.audit("rated", signal_id=signal.id, actor_id=user.id, rating=value, answer_id=answer.id)
-    if value < 0:
-        note = Say(FOR_MODERATORS.format(number=signal.number, reopened=REOPENED if changed else "",
-                                         comment=COMMENT.format(text=texts.esc(comment)) if comment else ""))
-        for mod in await uow.users.with_role("moderator"):
-            await uow.outbox.add(f"rated_down:{answer.id}:{user.id}:{mod.id}", channel=mod.channel,
-                                 peer_id=mod.external_id, user_id=mod.id, payload=[note.to_dict()])
-        uow.after_commit(services.wake_outbox)
-    await uow.session.flush()
-    return changed
-
-
-@action("rate")
+@registry.action("rate")
 async def rate(turn: Turn, args: list[str]) -> None:
     if len(args) != 2 or args[0] not in ("up", "down") or not args[1].isdigit():
         raise NotFound()
@@ -96,7 +61,7 @@ async def ask_comment(turn: Turn) -> None:
              ((Button(texts.SKIP, "skip"),), (Button(texts.CANCEL, "cancel"),)))
 
 
-@step("rating.comment", prompt=ask_comment)
+@registry.step("rating.comment", prompt=ask_comment)
 async def on_comment(turn: Turn, inp: Input) -> None:
     if isinstance(inp, Press) and inp.payload == "skip":
         comment = None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers import texts
-from handlers.dialog import Turn, action, command
+from handlers.cases.filing import forget_person
+from handlers.dialog import Registry, Turn
 from handlers.errors import NotFound
+from handlers.moments import moment
 from handlers.types import Button, Input, Press
-from handlers.usecases import forget_person, moment
 from storage.models import Answer
+
+registry = Registry("resident")
 
 
 async def ask_consent(turn: Turn, *, reminder: bool = False) -> None:
@@ -34,7 +35,7 @@ async def idle(turn: Turn, inp: Input) -> None:
     await main_menu(turn)
 
 
-@command("start", needs_consent=False)
+@registry.command("start", needs_consent=False)
 async def start(turn: Turn, _args: str) -> None:
     turn.say(texts.WELCOME)
     if turn.user.consent_at is None:
@@ -45,7 +46,7 @@ async def start(turn: Turn, _args: str) -> None:
         await main_menu(turn)
 
 
-@action("consent", needs_consent=False)
+@registry.action("consent", needs_consent=False)
 async def consent(turn: Turn, _args: list[str]) -> None:
     if turn.user.consent_at is None:
         turn.user.consent_at = turn.services.now()
@@ -55,7 +56,7 @@ async def consent(turn: Turn, _args: list[str]) -> None:
     await main_menu(turn, texts.CONSENT_THANKS)
 
 
-@command("help", needs_consent=False)
+@registry.command("help", needs_consent=False)
 async def help_(turn: Turn, _args: str) -> None:
     cfg = turn.services.config
     turn.say(texts.HELP.format(max_photos=cfg.max_photos, days=cfg.deadline_workdays))
@@ -63,14 +64,14 @@ async def help_(turn: Turn, _args: str) -> None:
         await turn.reprompt()
 
 
-@command("menu")
-@action("menu")
+@registry.command("menu")
+@registry.action("menu")
 async def menu(turn: Turn, _args: object) -> None:
     await main_menu(turn)
 
 
-@command("cancel", needs_consent=False)
-@action("cancel", needs_consent=False)
+@registry.command("cancel", needs_consent=False)
+@registry.action("cancel", needs_consent=False)
 async def cancel(turn: Turn, _args: object) -> None:
     if turn.state.step == "idle":
         turn.say(texts.NOTHING_TO_CANCEL)
@@ -86,8 +87,8 @@ async def cancel(turn: Turn, _args: object) -> None:
         await main_menu(turn)
 
 
-@command("my")
-@action("my")
+@registry.command("my")
+@registry.action("my")
 async def my(turn: Turn, args: object) -> None:
     if isinstance(args, list) and args:
         await _open(turn, args[0])
@@ -112,7 +113,8 @@ async def _open(turn: Turn, raw_id: str) -> None:
     signal = await turn.uow.signals.get(int(raw_id)) if raw_id.isdigit() else None
     if signal is None or signal.author_id != turn.user.id:
         raise NotFound()
-    turn.say(signal_card(turn, signal, await _history(turn, signal.id), await _published(turn, signal.id)),
+    published = await turn.uow.answers.latest_published(signal.id)
+    turn.say(signal_card(turn, signal, await _history(turn, signal.id), published),
              photos=tuple(p.photo_id for p in signal.photos))
 
 
@@ -120,12 +122,6 @@ async def _history(turn: Turn, signal_id: int) -> list[str]:
     events = await turn.uow.signals.history(signal_id)
     return [f"{moment(e.created_at, turn.services)} — {texts.ACTIONS[e.action]}"
             for e in events if e.action in texts.ACTIONS]
-
-
-async def _published(turn: Turn, signal_id: int) -> Answer | None:
-    return await turn.uow.session.scalar(
-        select(Answer).where(Answer.signal_id == signal_id, Answer.review_status == "published")
-        .order_by(Answer.version.desc()).limit(1))
 
 
 def signal_card(turn: Turn, signal, history: list[str], answer: Answer | None,  # type: ignore[no-untyped-def]
@@ -147,12 +143,12 @@ def signal_card(turn: Turn, signal, history: list[str], answer: Answer | None,  
     return text
 
 
-@command("forget", needs_consent=False)
+@registry.command("forget", needs_consent=False)
 async def forget(turn: Turn, _args: str) -> None:
     turn.say(texts.FORGET_CONFIRM, ((Button(texts.FORGET_YES, "forget:yes"), Button(texts.CANCEL, "forget:no")),))
 
 
-@action("forget", needs_consent=False)
+@registry.action("forget", needs_consent=False)
 async def forget_answer(turn: Turn, args: list[str]) -> None:
     if args[:1] == ["yes"]:
         await forget_person(turn.services, turn.uow, turn.user)

@@ -47,7 +47,9 @@ async def revoke(uow: UnitOfWork, who: str, role: str, org_name: str | None = No
         raise NotFound(f"nobody known as {who}")
     if org_name:
         org = await uow.catalog.organization_by_name(org_name)
-        user.memberships = [m for m in user.memberships if org is None or m.organization_id != org.id]
+        if org is None:  # nothing to take away: refuse before changing or auditing anything
+            raise NotFound(f"no organization named {org_name!r}")
+        user.memberships = [m for m in user.memberships if m.organization_id != org.id]
     else:
         user.roles = [r for r in user.roles if r.role != role]
         if role == "executor":

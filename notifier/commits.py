@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from handlers.context import Services
+from notifier.context import Hub
 from notifier.outbox import Claimed, finish
 
 
 class GroupCommit:
     """Outcomes recorded while a commit is under way wait for the next one: one transaction per batch."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Hub) -> None:
         self.services = services
         self._queue: list[tuple[Claimed, dict[str, Any], asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None

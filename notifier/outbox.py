@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from handlers.context import Services
 from handlers.types import Say
+from notifier.context import Hub
 from storage.models import OutboxMessage, User
 
 ACTIVE = ("pending", "sending")
@@ -42,7 +42,7 @@ def backoff(attempts: int, base: float, cap: float, rng: Callable[[], float] = r
     return step / 2 + rng() * step / 2
 
 
-async def claim(services: Services, channel: str, *, limit: int, lease: float,
+async def claim(services: Hub, channel: str, *, limit: int, lease: float,
                 now: datetime | None = None) -> list[Claimed]:
     """Take up to `limit` due rows, at most one per chat (the oldest unfinished), in one short transaction.
 
@@ -70,7 +70,7 @@ async def claim(services: Services, channel: str, *, limit: int, lease: float,
     return sorted((Claimed(*row, claimed_until=until) for row in rows), key=lambda c: c.id)
 
 
-async def finish(services: Services, outcomes: Sequence[tuple[Claimed, dict[str, Any]]]) -> list[bool]:
+async def finish(services: Hub, outcomes: Sequence[tuple[Claimed, dict[str, Any]]]) -> list[bool]:
     """Record several outcomes in one short transaction (a group commit); each update applies only while
     its claim still holds (same id, state 'sending' and attempts). False where the claim was lost."""
     done = []
@@ -101,21 +101,21 @@ def failed(error: str) -> dict[str, Any]:
     return {"state": "failed", "last_error": error[:500]}
 
 
-async def mark_sent(services: Services, row: Claimed, now: datetime | None = None) -> bool:
+async def mark_sent(services: Hub, row: Claimed, now: datetime | None = None) -> bool:
     return (await finish(services, [(row, sent(now or services.now()))]))[0]
 
 
-async def retry_later(services: Services, row: Claimed, *, delay: float, error: str,
+async def retry_later(services: Hub, row: Claimed, *, delay: float, error: str,
                       count_attempt: bool = True, now: datetime | None = None) -> bool:
     values = later(row, delay=delay, error=error, now=now or services.now(), count_attempt=count_attempt)
     return (await finish(services, [(row, values)]))[0]
 
 
-async def mark_failed(services: Services, row: Claimed, error: str) -> bool:
+async def mark_failed(services: Hub, row: Claimed, error: str) -> bool:
     return (await finish(services, [(row, failed(error))]))[0]
 
 
-async def mark_undeliverable(services: Services, row: Claimed, error: str,
+async def mark_undeliverable(services: Hub, row: Claimed, error: str,
                              now: datetime | None = None) -> bool:
     """The person blocked the bot: this row and their queued ones stop; the user is marked unreachable."""
     now = now or services.now()
@@ -134,7 +134,7 @@ async def mark_undeliverable(services: Services, row: Claimed, error: str,
     return result.rowcount == 1
 
 
-async def next_due(services: Services, channel: str) -> datetime | None:
+async def next_due(services: Hub, channel: str) -> datetime | None:
     """When the earliest pending row becomes available or a claimed row's lease runs out."""
     async with services.uow() as uow:
         pending = await uow.session.scalar(

@@ -10,13 +10,13 @@ from collections.abc import Callable
 
 import asyncpg
 
-from handlers.context import Services
+from notifier.context import Hub
 
 log = logging.getLogger(__name__)
 LEADER_LOCK = 0x41_52_4C_44  # "ARLD": one scheduler leader per database
 
 
-def asyncpg_dsn(services: Services) -> str:
+def asyncpg_dsn(services: Hub) -> str:
     url = services.db.engine.url.set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
 
@@ -24,7 +24,7 @@ def asyncpg_dsn(services: Services) -> str:
 class _Dedicated:
     """One long-lived connection outside the pool, reconnected with backoff when it drops."""
 
-    def __init__(self, services: Services, name: str, retry: float = 2.0) -> None:
+    def __init__(self, services: Hub, name: str, retry: float = 2.0) -> None:
         self.services, self.name, self.retry = services, name, retry
         self.conn: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -68,7 +68,7 @@ class PgWakeup(_Dedicated):
     from another instance wakes this instance's workers (`local` listeners), never re-NOTIFYing.
     """
 
-    def __init__(self, services: Services, channel: str = "outbox") -> None:
+    def __init__(self, services: Hub, channel: str = "outbox") -> None:
         super().__init__(services, "pg-wakeup")
         self.channel, self.me = channel, uuid.uuid4().hex
         self._dirty = False
@@ -116,7 +116,7 @@ class Leadership(_Dedicated):
     """Holds pg_try_advisory_lock on its own connection; when the leader dies its session ends, the lock
     is released, and the next instance to try takes over."""
 
-    def __init__(self, services: Services, *, retry: float = 5.0, key: int = LEADER_LOCK,
+    def __init__(self, services: Hub, *, retry: float = 5.0, key: int = LEADER_LOCK,
                  on_change: Callable[[bool], None] | None = None) -> None:
         super().__init__(services, "scheduler-leader", retry)
         self.key, self.on_change = key, on_change

@@ -9,10 +9,10 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from handlers.context import Services
 from handlers.types import Say
 from notifier import outbox
 from notifier.commits import GroupCommit
+from notifier.context import Hub
 from notifier.outbox import Claimed
 from notifier.ratelimit import ChannelLimits, Limiter
 from notifier.sender import Rejected, RetryAfter, Sender, Transient, Unreachable
@@ -29,7 +29,7 @@ def default_cost(replies: Sequence[Say]) -> int:
 class DeliveryWorker:
     """Woken by `wake()` (in-process commits, NOTIFY from other instances) and by its own timer."""
 
-    def __init__(self, services: Services, sender: Sender, *, channel: str | None = None,
+    def __init__(self, services: Hub, sender: Sender, *, channel: str | None = None,
                  limits: ChannelLimits | None = None, limiter: Limiter | None = None, batch: int = 50,
                  lease: float = 60.0, max_attempts: int = 8, backoff_base: float = 2.0,
                  backoff_cap: float = 900.0, sweep: float = 30.0, idle_floor: float = 1.0,
@@ -49,6 +49,9 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.commits = GroupCommit(services)
+        hook = getattr(sender, "penalize_with", None)
+        if hook is not None:  # a sender that waits out short 429s itself still tells the limiter about them
+            hook(self.limiter.penalize)
 
     def wake(self) -> None:
         self._event.set()

@@ -1,4 +1,7 @@
-"""The shared database schema (typed SQLAlchemy 2 ORM)."""
+"""The shared database schema (typed SQLAlchemy 2 ORM): people, reference data, signals and answers.
+
+The channels' plumbing tables live in storage/models_io.py and are re-exported here, so
+`from storage.models import X` names every table."""
 
 from __future__ import annotations
 
@@ -13,26 +16,16 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage.base import NAMING, Base
+from storage.models_api import ApiFiling, ApiKey
+from storage.models_io import DialogState, InboxUpdate, KeyValue, OutboxMessage, WebMessage
 from storage.types import UTCDateTime, utcnow
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
 
 
 class User(Base):
@@ -245,27 +238,6 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class OutboxMessage(Base):
-    """A notification to deliver; state: pending, sending, sent, failed, undeliverable."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_available", "state", "available_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    peer_id: Mapped[int] = mapped_column(BigInteger)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    payload: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
 class Rating(Base):
     __tablename__ = "ratings"
     __table_args__ = (UniqueConstraint("answer_id", "user_id", name="uq_ratings_answer_user"),)
@@ -287,105 +259,7 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class DialogState(Base):
-    """Where a person is in a dialog, keyed by channel identity; survives restarts."""
-
-    __tablename__ = "dialog_states"
-
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    peer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    step: Mapped[str] = mapped_column(String(64), default="idle")
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-
-class InboxUpdate(Base):
-    """An incoming platform update persisted before it is acknowledged; handled exactly once."""
-
-    __tablename__ = "inbox"
-    __table_args__ = (
-        UniqueConstraint("channel", "update_key", name="uq_inbox_update"),
-        # a person's queue, and the sweep for rows a dead instance left behind
-        Index("ix_inbox_pending", "channel", "peer_id", "id", sqlite_where=text("handled_at IS NULL"),
-              postgresql_where=text("handled_at IS NULL")),
-        # journaled replies not yet known to be sent (only after a crash do such rows stay)
-        Index("ix_inbox_unreplied", "channel", "peer_id", "id",
-              sqlite_where=text("replied_at IS NULL AND replies IS NOT NULL"),
-              postgresql_where=text("replied_at IS NULL AND replies IS NOT NULL")),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    update_key: Mapped[str] = mapped_column(String(64))
-    peer_id: Mapped[int] = mapped_column(BigInteger)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The replies of the turn that handled it, kept until they are sent, so a crash between commit
-    # and sending cannot swallow them (another instance resends them).
-    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # A poison update: handling it failed deterministically. It is set aside (handled_at set too, so it
-    # never blocks the person's later updates) and kept, with the error class, for an admin to inspect.
-    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    error: Mapped[str | None] = mapped_column(String(200))
-    # The instance that stored it (0: unknown). A live instance handles its own rows from memory; the
-    # sweep takes only the rows of instances that are gone (storage/instances.py).
-    instance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-
-
-class WebMessage(Base):
-    """The web chat's transcript: what a resident sent ("in") and the bot's neutral replies ("out")."""
-
-    __tablename__ = "web_messages"
-    # AUTOINCREMENT on SQLite: ids never go back after a wipe, so a page's "after id" cursor stays valid.
-    __table_args__ = (Index("ix_web_messages_peer", "peer_id", "id"), {"sqlite_autoincrement": True})
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    peer_id: Mapped[int] = mapped_column(BigInteger)
-    direction: Mapped[str] = mapped_column(String(3))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # Stable per delivery (an inbox row's reply, an outbox row), so a repeated delivery is stored once.
-    dedupe_key: Mapped[str | None] = mapped_column(String(96), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class KeyValue(Base):
-    """Small persistent facts such as the last VK long-poll ts."""
-
-    __tablename__ = "kv"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-
-
-class ApiKey(Base):
-    """An Open311 client's key: only its SHA-256 is stored; a fixed one-minute window counts its requests."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(12))
-    rate_per_minute: Mapped[int] = mapped_column(Integer)
-    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    window_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class ApiFiling(Base):
-    """A signal filed through Open311: the key that filed it and the token its client polls."""
-
-    __tablename__ = "api_filings"
-
-    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"), primary_key=True)
-    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
-    token: Mapped[str] = mapped_column(String(43), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-__all__ = [name for name in dir() if name[:1].isupper()]
+__all__ = ["NAMING", "Answer", "AnswerPhoto", "ApiFiling", "ApiKey", "AuditEvent", "Base", "Category", "DialogState", "ExtensionRequest",
+           "InboxUpdate", "KeyValue", "Municipality", "Organization", "OrganizationMember", "OutboxMessage",
+           "Photo", "Rating", "Route", "Signal", "SignalCounter", "SignalPhoto", "Subscription", "User",
+           "UserRole", "WebMessage"]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.repositories import (
-    Catalog,
-    DialogStates,
-    Outbox,
-    Signals,
-    Users,
-)
+from storage.repos.answers import Answers, Extensions
+from storage.repos.apikeys import ApiKeys
+from storage.repos.catalog import Catalog
+from storage.repos.dialogs import DialogStates
+from storage.repos.open311 import Filings, PublicSignals
+from storage.repos.outbox import Outbox
+from storage.repos.people import Users
+from storage.repos.photos import Photos
+from storage.repos.signals import Signals
 
 
 class UnitOfWork:
@@ -31,8 +35,14 @@ class UnitOfWork:
         self.users = Users(self.session)
         self.catalog = Catalog(self.session, self._db.reference)
         self.signals = Signals(self.session, self.dialect)
+        self.answers = Answers(self.session)
+        self.extensions = Extensions(self.session)
+        self.photos = Photos(self.session)
         self.outbox = Outbox(self.session)
         self.dialogs = DialogStates(self.session, self.dialect)
+        self.api_keys = ApiKeys(self.session)
+        self.filings = Filings(self.session)
+        self.public_signals = PublicSignals(self.session)
         return self
 
     async def __aexit__(
@@ -52,6 +62,17 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.session.commit()
         self._committed = True
+
+    async def flush(self) -> None:
+        """Send pending changes now (a stale row version raises StaleDataError here)."""
+        await self.session.flush()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: an exception inside undoes only what was done inside."""
+        async with self.session.begin_nested():
+            yield
+            await self.session.flush()
 
     def after_commit(self, callback) -> None:  # type: ignore[no-untyped-def]
         """Run a callback once the transaction has committed (e.g. wake the notifier)."""

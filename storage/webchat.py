@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import WebMessage
-from storage.repositories import _insert
+from storage.repos.dialect import insert_for as _insert
 from storage.types import utcnow
 
 HISTORY_LIMIT = 200

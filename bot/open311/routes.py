@@ -13,7 +13,6 @@ from handlers import open311_views as views
 from handlers.context import Services
 from handlers.errors import DomainError
 from handlers.open311 import PUBLIC, BadRequest, Missing, resolve_token
-from storage.open311 import PublicSignals
 
 PREFIX = "/open311/v2"
 FMT = "{fmt:xml|json}"
@@ -109,7 +108,7 @@ async def photo(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     number, position = request.match_info["number"], int(request.match_info["position"])
     async with services.uow() as uow:
-        key = await PublicSignals(uow.session).photo_key(number[:32], position, PUBLIC)
+        key = await uow.public_signals.photo_key(number[:32], position, PUBLIC)
     if key is None:
         return error("xml", 404, "photo: not found")
     return web.Response(body=await services.media.get(key), content_type="image/jpeg",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -13,22 +14,39 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
-from bot.telegram.render import TelegramRenderer
+from bot.telegram.render import Stopped, TelegramRenderer
 from handlers.context import Services
 from handlers.types import Say
 from notifier.sender import Rejected, RetryAfter, Transient, Unreachable
 
+PROGRESS_KEPT = 1000  # sends stopped by a 429 whose delivered part is remembered (oldest forgotten)
+
 
 class TelegramSender:
+    """Inline 429 waits of one send stay within `max_inline_wait` seconds (well inside the outbox lease);
+    a longer wait goes back to the worker as RetryAfter, and the row's retry continues after the calls
+    that already went out. Every 429 reaches the worker's limiter through `penalize_with`."""
+
     channel = "telegram"
 
-    def __init__(self, bot: Bot, services: Services) -> None:
-        self.renderer = TelegramRenderer(bot, services)
+    def __init__(self, bot: Bot, services: Services, *, max_inline_wait: float = 15.0) -> None:
+        self.renderer = TelegramRenderer(bot, services, wait_budget=max_inline_wait)
+        self._progress: OrderedDict[str, int] = OrderedDict()
+
+    def penalize_with(self, penalize: Callable[[int, float], None]) -> None:
+        """The worker hands its limiter's penalty here: a 429 met inline slows the chat down too."""
+        self.renderer.on_retry_after = penalize
 
     async def send(self, peer_id: int, replies: Sequence[Say], *, key: str) -> None:
-        # Telegram has no idempotency key: a send happens at most once per successful claim.
+        # Telegram has no idempotency key: a send happens at most once per successful claim; a send stopped
+        # by a long 429 resumes after its delivered calls when the same key comes back.
         try:
-            await self.renderer.send(peer_id, replies)
+            await self.renderer.send(peer_id, replies, skip=self._progress.pop(key, 0))
+        except Stopped as exc:
+            self._progress[key] = exc.calls_done
+            while len(self._progress) > PROGRESS_KEPT:
+                self._progress.popitem(last=False)
+            raise RetryAfter(exc.retry_after, "telegram 429") from exc
         except TelegramRetryAfter as exc:
             raise RetryAfter(float(exc.retry_after), "telegram 429") from exc
         except TelegramForbiddenError as exc:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.telegram.channel import make_bot
 from bot.telegram.sender import TelegramSender
+from handlers.cases.review import publish_answer
 from handlers.roles import grant
-from handlers.staff_usecases import publish_answer
 from notifier import outbox
 from notifier.ratelimit import ChannelLimits
 from notifier.worker import DeliveryWorker

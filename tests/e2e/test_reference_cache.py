@@ -11,10 +11,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
+from handlers.cases.filing import Draft, submit_signal
 from handlers.context import Services
 from handlers.conversation import Conversation
 from handlers.types import Peer, Press
-from handlers.usecases import Draft, submit_signal
 from storage.db import Database
 from storage.media import LocalMediaStore
 from storage.models import Organization, Signal, User, UserRole

@@ -17,7 +17,7 @@ def cli(url: str, *args: str, tmp_path=None) -> subprocess.CompletedProcess[str]
 
 def test_help_everywhere():
     for args in ([], ["run"], ["db"], ["db", "seed"], ["roles"], ["roles", "grant"], ["orgs"], ["routes", "set"],
-                 ["signals", "list"], ["signals", "show"]):
+                 ["signals", "list"], ["signals", "show"], ["jobs"], ["jobs", "run"]):
         res = subprocess.run([sys.executable, "-m", "bot", *args, "--help"], capture_output=True, text=True)
         assert res.returncode == 0 and "usage: active-region" in res.stdout, (args, res.stderr)
 
@@ -49,6 +49,39 @@ async def test_commands_end_to_end(db_url, tmp_path):
     assert bad.returncode == 2 and "telegram:<id>" in bad.stderr
     bad = cli(db_url, "signals", "show", "2026-000001", tmp_path=tmp_path)
     assert bad.returncode == 2 and "no signal" in bad.stderr
+
+
+async def test_revoking_an_unknown_organization_fails_and_changes_nothing(db_url, tmp_path):
+    org = "Администрация МО ГО «Ухта»"
+    for args in (("orgs", "add", org), ("roles", "grant", "executor", "vk:5", "--org", org)):
+        assert cli(db_url, *args, tmp_path=tmp_path).returncode == 0
+    before = cli(db_url, "roles", "list", tmp_path=tmp_path).stdout
+    bad = cli(db_url, "roles", "revoke", "executor", "vk:5", "--org", "No Such Org", tmp_path=tmp_path)
+    assert bad.returncode == 2 and "no organization named 'No Such Org'" in bad.stderr and bad.stdout == ""
+    assert cli(db_url, "roles", "list", tmp_path=tmp_path).stdout == before == f"vk:5\texecutor  ({org})\n"
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import AuditEvent
+
+    db = Database(db_url)
+    try:
+        async with db.sessions() as s:
+            actions = list(await s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    finally:
+        await db.dispose()
+    assert actions == ["role_granted"]
+
+
+async def test_jobs_list_and_run_one_now(db_url, tmp_path):
+    listing = cli(db_url, "jobs", "list", tmp_path=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert [line.split("\t")[0] for line in listing.stdout.splitlines()] == [
+        "outbox_sweep", "remind_due", "overdue_list", "digest", "auto_close"]
+    ran = cli(db_url, "jobs", "run", "auto_close", tmp_path=tmp_path)
+    assert ran.returncode == 0 and ran.stdout.strip() == "auto_close: 0", (ran.stdout, ran.stderr)
+    bad = cli(db_url, "jobs", "run", "nope", tmp_path=tmp_path)
+    assert bad.returncode == 2 and "no job named 'nope'" in bad.stderr
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.bootstrap import scheduled_jobs
+from bot.config import Settings
+from handlers.cases import jobs
 from handlers.roles import grant
-from notifier import jobs
 from notifier.scheduler import NotifierScheduler
 from storage.models import AuditEvent, Category, Municipality, Organization, OutboxMessage, Signal
 from tests.integration.test_delivery import eventually
@@ -163,7 +165,7 @@ async def test_monday_digest_covers_the_weekend_and_holidays(services, world):
 
 
 async def test_scheduler_runs_leader_jobs_only_on_the_leader(services, world):
-    scheduler = NotifierScheduler(services)
+    scheduler = NotifierScheduler(services, scheduled_jobs(Settings(_env_file=None), services))
     await scheduler.start()
     try:
         assert {j.id for j in scheduler.scheduler.get_jobs()} == {

@@ -12,12 +12,16 @@ import pytest
 from sqlalchemy import func, select, text
 
 from handlers import staff_texts as st
-from handlers import staff_usecases, texts
+from handlers import texts
 from handlers.callbacks import MAX_PAYLOAD_BYTES
+from handlers.cases import extensions as extension_cases
+from handlers.cases import queue as queue_cases
+from handlers.cases import review as review_cases
+from handlers.cases import staff_rules
+from handlers.cases.filing import Draft, submit_signal
 from handlers.commands_menu import commands_for
 from handlers.conversation import Conversation
 from handlers.types import Command, Peer, PhotoRef, Photos, Press, Text
-from handlers.usecases import Draft, submit_signal
 from handlers.workdays import add_workdays
 from storage.models import (
     Answer,
@@ -153,14 +157,14 @@ async def audit_actions(services, signal_id) -> list[str]:
 async def accepted(services, signal_id, org_id, by=MOD):
     async with services.uow() as uow:
         moderator = await uow.users.get(by.channel, by.peer_id)
-        await staff_usecases.accept(services, uow, moderator, signal_id, org_id)
+        await queue_cases.accept(services, uow, moderator, signal_id, org_id)
         await uow.commit()
 
 
 async def submitted(services, signal_id, text, by=EXE) -> int:
     async with services.uow() as uow:
         executor = await uow.users.get(by.channel, by.peer_id)
-        answer = await staff_usecases.submit_answer(services, uow, executor, signal_id, text)
+        answer = await review_cases.submit_answer(services, uow, executor, signal_id, text)
         await uow.commit()
         return answer.id
 
@@ -343,7 +347,7 @@ async def busy_world(services) -> dict[str, int]:
     answer = await submitted(services, work, "Фонарь заменим до 30.05.2025 силами МУП «Горсвет».")
     async with services.uow() as uow:
         executor = await uow.users.get(EXE.channel, EXE.peer_id)
-        request = await staff_usecases.request_extension(services, uow, executor, work, "Ждём поставку ламп", 5)
+        request = await extension_cases.request_extension(services, uow, executor, work, "Ждём поставку ламп", 5)
         await uow.commit()
     return {"new": new, "work": work, "answer": answer, "request": request.id, "org": ids["org"]}
 
@@ -426,7 +430,7 @@ def hold_first_lock(monkeypatch, services) -> dict[str, bool]:
     seen = {"held": False, "contended": False}
     if services.db.is_sqlite:
         return seen
-    real = staff_usecases._locked
+    real = staff_rules.locked
 
     async def locked(uow, signal_id):
         signal = await real(uow, signal_id)
@@ -436,7 +440,7 @@ def hold_first_lock(monkeypatch, services) -> dict[str, bool]:
             seen["contended"] = True
         return signal
 
-    monkeypatch.setattr(staff_usecases, "_locked", locked)
+    monkeypatch.setattr(staff_rules, "locked", locked)
     return seen
 
 
@@ -481,14 +485,14 @@ async def test_a_stale_version_becomes_already_handled_not_an_error(services, mo
     """If a writer ever bypasses the row lock, the optimistic version check still refuses the second change."""
     ids = await staff_world(services)
     sid = await file_direct(services)
-    real = staff_usecases._locked
+    real = staff_rules.locked
 
     async def locked_then_changed_behind_our_back(uow, signal_id):
         signal = await real(uow, signal_id)
         await uow.session.execute(text("UPDATE signals SET version = version + 1 WHERE id = :id"), {"id": signal_id})
         return signal
 
-    monkeypatch.setattr(staff_usecases, "_locked", locked_then_changed_behind_our_back)
+    monkeypatch.setattr(staff_rules, "locked", locked_then_changed_behind_our_back)
     before = await snapshot(services)
     out = await send(Conversation(services), MOD, Press(f"aco:{sid}:{ids['org']}"))
     assert said(out) == st.ALREADY_HANDLED_ANON

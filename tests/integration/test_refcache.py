@@ -21,7 +21,7 @@ async def test_cache_serves_without_queries_and_sees_another_process_change(serv
             roads = await uow.catalog.category_by_name("Дороги")
             await uow.commit()
         async with other.sessions() as session:
-            from storage.repositories import Catalog
+            from storage.repos.catalog import Catalog
 
             catalog = Catalog(session, other.reference)
             assert await catalog.route(ukhta.id, roads.id) is None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from handlers import roles
 from handlers import staff_usecases as staff
-from handlers.usecases import Draft, submit_signal
+from handlers.cases.filing import Draft, submit_signal
 from storage.models import Organization
 
 ORG = "Администрация МО ГО «Сыктывкар»"

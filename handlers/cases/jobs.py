@@ -1,4 +1,4 @@
-"""Scheduled jobs: due-date reminders, the overdue list, auto-closing unrated answers, the daily digest.
+"""Scheduled use cases: due-date reminders, the overdue list, auto-closing unrated answers, the daily digest.
 
 Every job reads the time from services.now() and is idempotent: its notifications carry dedupe keys
 (per signal and due date, or per day), so running it twice, or on two instances, changes nothing more.
@@ -10,19 +10,15 @@ import logging
 import statistics
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from handlers import lifecycle
+from handlers.cases.notify import notify
 from handlers.context import Services
 from handlers.texts import esc
-from handlers.types import Say
 from handlers.workdays import add_workdays, is_workday, workdays_between
-from storage.models import Signal, User
-from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-OPEN = ("in_progress", "answer_review")
 LIST_MAX = 20
 
 REMINDER = ("⏰ Напоминание: срок ответа по обращению <b>№{number}</b> — <b>{due}</b> "
@@ -45,12 +41,6 @@ def _day(d: date) -> str:
     return d.strftime("%d.%m.%Y")
 
 
-async def _notify(uow: UnitOfWork, key: str, user: User, text: str) -> bool:
-    payload = [Say(text).to_dict()]
-    return await uow.outbox.add(key, channel=user.channel, peer_id=user.external_id, user_id=user.id,
-                                payload=payload)
-
-
 async def remind_due(services: Services, *, workdays_before: int = 2) -> int:
     """Remind executors `workdays_before` working days before a signal is due (later if we missed it).
 
@@ -62,23 +52,14 @@ async def remind_due(services: Services, *, workdays_before: int = 2) -> int:
     horizon = add_workdays(today, workdays_before)
     queued = 0
     async with services.uow() as uow:
-        signals = await uow.session.scalars(select(Signal).where(
-            Signal.status == "in_progress", Signal.organization_id.is_not(None),
-            Signal.due_on > today, Signal.due_on <= horizon).order_by(Signal.id))
-        for s in signals.all():
+        for s in await uow.signals.due_between(today, horizon):
             text = REMINDER.format(number=s.number, due=_day(s.due_on), left=workdays_between(today, s.due_on),
                                    municipality=esc(s.municipality.name), category=esc(s.category.name))
             for ex in await uow.users.members_of(s.organization_id):
-                queued += await _notify(uow, f"reminder:{s.id}:{s.due_on}:{ex.id}", ex, text)
+                queued += await notify(uow, f"reminder:{s.id}:{s.due_on}:{ex.id}", ex, text)
         await uow.commit()
         uow.after_commit(services.wake_outbox)
     return queued
-
-
-async def _overdue(uow: UnitOfWork, today: date) -> list[Signal]:
-    rows = await uow.session.scalars(select(Signal).where(Signal.status.in_(OPEN), Signal.due_on < today)
-                                     .order_by(Signal.due_on, Signal.id))
-    return list(rows.all())
 
 
 async def overdue_list(services: Services) -> int:
@@ -88,7 +69,7 @@ async def overdue_list(services: Services) -> int:
         return 0
     queued = 0
     async with services.uow() as uow:
-        overdue = await _overdue(uow, today)
+        overdue = await uow.signals.overdue(today)
         if overdue:
             lines = [OVERDUE_TITLE.format(count=len(overdue))]
             lines += [OVERDUE_LINE.format(number=s.number, due=_day(s.due_on),
@@ -97,7 +78,7 @@ async def overdue_list(services: Services) -> int:
             if len(overdue) > LIST_MAX:
                 lines.append(MORE.format(count=len(overdue) - LIST_MAX))
             for mod in await uow.users.with_role("moderator"):
-                queued += await _notify(uow, f"overdue:{today}:{mod.id}", mod, "\n".join(lines))
+                queued += await notify(uow, f"overdue:{today}:{mod.id}", mod, "\n".join(lines))
         await uow.commit()
         uow.after_commit(services.wake_outbox)
     return queued
@@ -108,8 +89,7 @@ async def auto_close(services: Services, *, after_days: int) -> int:
     now = services.now()
     cutoff = now - timedelta(days=after_days)
     async with services.uow() as uow:
-        ids = list(await uow.session.scalars(select(Signal.id).where(
-            Signal.status == "answered", Signal.answered_at <= cutoff).order_by(Signal.id)))
+        ids = await uow.signals.answered_before(cutoff)
         await uow.commit()
     closed = 0
     for signal_id in ids:
@@ -122,7 +102,7 @@ async def auto_close(services: Services, *, after_days: int) -> int:
                 uow.signals.audit(change.action, signal_id=s.id, actor_id=None, auto=True, after_days=after_days)
                 author = await uow.users.by_id(s.author_id) if s.author_id else None
                 if author is not None:
-                    await _notify(uow, f"auto_closed:{s.id}:{author.id}", author,
+                    await notify(uow, f"auto_closed:{s.id}:{author.id}", author,
                                   AUTO_CLOSED.format(number=s.number, days=after_days))
                 await uow.commit()
                 uow.after_commit(services.wake_outbox)
@@ -150,26 +130,15 @@ async def digest(services: Services) -> int:
     period = _day(start_day) if start_day == today - timedelta(days=1) else \
         f"{_day(start_day)} — {_day(today - timedelta(days=1))}"
 
-    def count(column):  # type: ignore[no-untyped-def]
-        return select(func.count(Signal.id)).where(column >= start, column < end)
-
     async with services.uow() as uow:
-        s = uow.session
-        new, accepted = await s.scalar(count(Signal.created_at)), await s.scalar(count(Signal.accepted_at))
-        pairs = (await s.execute(select(Signal.accepted_at, Signal.answered_at).where(
-            Signal.answered_at >= start, Signal.answered_at < end))).all()
+        new, accepted, pairs = await uow.signals.activity(start, end)
         spans = [(b - a).total_seconds() for a, b in pairs if a is not None]
         text = DIGEST.format(period=period, new=new, accepted=accepted, answered=len(pairs),
-                             overdue=len(await _overdue(uow, today)),
+                             overdue=len(await uow.signals.overdue(today)),
                              median=_duration(statistics.median(spans)) if spans else "—")
         queued = 0
         for mod in await uow.users.with_role("moderator"):
-            queued += await _notify(uow, f"digest:{today}:{mod.id}", mod, text)
+            queued += await notify(uow, f"digest:{today}:{mod.id}", mod, text)
         await uow.commit()
         uow.after_commit(services.wake_outbox)
     return queued
-
-
-async def outbox_sweep(services: Services) -> None:
-    """Fallback wake-up for the delivery workers (rows whose retry time came, lost notifications)."""
-    services.wake_outbox()

@@ -1,0 +1,94 @@
+"""Extensions: an executor asks for more working days, a moderator approves (residents told) or declines."""
+
+from __future__ import annotations
+
+from handlers import lifecycle
+from handlers import staff_texts as st
+from handlers.cases import staff_rules
+from handlers.cases.notify import notify
+from handlers.cases.staff_rules import (
+    day,
+    guarded,
+    handled_by,
+    local_now,
+    member,
+    require,
+)
+from handlers.context import Services
+from handlers.errors import DomainError, NotFound
+from handlers.texts import esc
+from handlers.types import Button, Say
+from handlers.workdays import add_workdays
+from storage.models import ExtensionRequest, Signal, User
+from storage.uow import UnitOfWork
+
+MAX_EXTENSION = 30
+
+
+async def request_extension(services: Services, uow: UnitOfWork, executor: User, signal_id: int, reason: str,
+                            workdays: int) -> ExtensionRequest:
+    """Ask the moderators to move the due date by `workdays` working days."""
+    reason = " ".join(reason.split())
+    if not st.REASON_MIN <= len(reason) <= st.REASON_MAX:
+        raise DomainError(st.REASON_LENGTH.format(min=st.REASON_MIN, max=st.REASON_MAX))
+    if not 1 <= workdays <= MAX_EXTENSION:
+        raise DomainError(st.EXT_DAYS_BAD.format(max=MAX_EXTENSION))
+    async with guarded(uow, signal_id, ("extension_requested",)):
+        signal = await staff_rules.locked(uow, signal_id)
+        member(executor, signal.organization_id)
+        if signal.status not in (lifecycle.IN_PROGRESS, lifecycle.ANSWER_REVIEW):
+            raise DomainError(st.NOT_IN_WORK.format(number=signal.number, status=st.status_name(signal.status)))
+        if await uow.extensions.pending_for(signal.id) is not None:
+            raise DomainError(st.EXT_ALREADY.format(number=signal.number))
+        request = ExtensionRequest(signal_id=signal.id, requested_by=executor.id, reason=reason,
+                                   workdays=workdays, status="pending", created_at=services.now())
+        await uow.extensions.add(request)
+        uow.signals.audit("extension_requested", signal_id=signal.id, actor_id=executor.id,
+                          request_id=request.id, workdays=workdays, reason=reason)
+        org = await uow.catalog.organization(signal.organization_id) if signal.organization_id else None
+        note = Say(st.EXTENSION_FOR_MODERATORS.format(
+            organization=esc(org.name if org else "—"), number=signal.number, days=workdays,
+            due=day(signal.due_on), reason=esc(reason)),
+            ((Button(st.EXT_APPROVE, f"exa:{request.id}"), Button(st.EXT_DECLINE, f"exd:{request.id}")),))
+        for moderator in await uow.users.with_role("moderator"):
+            await notify(uow, f"extension_requested:{request.id}:{moderator.id}", moderator, note)
+    uow.after_commit(services.wake_outbox)
+    return request
+
+
+async def decide_extension(services: Services, uow: UnitOfWork, moderator: User, request_id: int,
+                           approve: bool) -> tuple[Signal, ExtensionRequest]:
+    """Approve (due date moved by working days from the current one; residents told) or decline."""
+    require(moderator, "moderator")
+    first = await uow.extensions.get(request_id)
+    if first is None:
+        raise NotFound()
+    async with guarded(uow, first.signal_id, ("extend", "extension_declined")):
+        signal = await staff_rules.locked(uow, first.signal_id)
+        request = await uow.extensions.get(request_id, fresh=True)
+        assert request is not None
+        if request.status != "pending":
+            raise await handled_by(uow, request.decided_by)
+        if approve and signal.status not in (lifecycle.IN_PROGRESS, lifecycle.ANSWER_REVIEW):
+            raise DomainError(st.NOT_IN_WORK.format(number=signal.number, status=st.status_name(signal.status)))
+        request.status = "approved" if approve else "declined"
+        request.decided_by, request.decided_at = moderator.id, services.now()
+        old_due = signal.due_on
+        if approve:
+            signal.due_on = add_workdays(old_due or local_now(services).date(), request.workdays)
+        uow.signals.audit("extend" if approve else "extension_declined", signal_id=signal.id,
+                          actor_id=moderator.id, request_id=request.id, workdays=request.workdays,
+                          old_due=old_due.isoformat() if old_due else None,
+                          new_due=signal.due_on.isoformat() if signal.due_on else None)
+        requester = await uow.users.by_id(request.requested_by) if request.requested_by else None
+        if requester is not None:
+            text = st.EXECUTOR_EXT_APPROVED if approve else st.EXECUTOR_EXT_DECLINED
+            await notify(uow, f"extension_decided:{request.id}:{requester.id}", requester,
+                          Say(text.format(number=signal.number, due=day(signal.due_on))))
+        if approve:
+            told = Say(st.RESIDENT_EXTENDED.format(number=signal.number, due=day(signal.due_on),
+                                                   reason=esc(request.reason)))
+            for person in await uow.users.audience(signal):
+                await notify(uow, f"extension_decided:{request.id}:{person.id}", person, told)
+    uow.after_commit(services.wake_outbox)
+    return signal, request

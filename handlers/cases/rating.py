@@ -1,0 +1,37 @@
+"""A resident rates a published answer: 👍 closes an answered signal, 👎 reopens it and tells moderators."""
+
+from __future__ import annotations
+
+from handlers import lifecycle, texts
+from handlers.cases.notify import notify
+from handlers.context import Services
+from handlers.types import Say
+from storage.models import Answer, Signal, User
+from storage.uow import UnitOfWork
+
+FOR_MODERATORS = "👎 Житель не согласен с ответом по обращению <b>№{number}</b>.{reopened}{comment}"
+REOPENED = " Обращение возвращено на повторное рассмотрение."
+COMMENT = "\n\nКомментарий: {text}"
+
+
+async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: Answer, signal: Signal,
+                      value: int, comment: str | None = None) -> bool:
+    """Store the rating; close (👍) or reopen (👎) an answered signal; tell moderators about a 👎.
+    True when the signal's status changed."""
+    now = services.now()
+    changed = signal.status == lifecycle.ANSWERED
+    if changed:
+        change = lifecycle.apply(signal, "close" if value > 0 else "reopen", now=now)
+        uow.signals.audit(change.action, signal_id=signal.id, actor_id=user.id, rating=value,
+                          answer_id=answer.id, reopen_count=signal.reopen_count)
+    else:
+        uow.signals.audit("rated", signal_id=signal.id, actor_id=user.id, rating=value, answer_id=answer.id)
+    if value < 0:
+        note = Say(FOR_MODERATORS.format(number=signal.number, reopened=REOPENED if changed else "",
+                                         comment=COMMENT.format(text=texts.esc(comment)) if comment else ""))
+        for mod in await uow.users.with_role("moderator"):
+            await notify(uow, f"rated_down:{answer.id}:{user.id}:{mod.id}", mod, note)
+        uow.after_commit(services.wake_outbox)
+    await uow.answers.rate(signal_id=signal.id, answer_id=answer.id, user_id=user.id, value=value,
+                           comment=comment, now=now)
+    return changed

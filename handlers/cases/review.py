@@ -1,0 +1,140 @@
+"""Answers: an executor submits a version, a moderator returns it with reasons or publishes it to residents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers import staff_texts as st
+from handlers.cases import staff_rules
+from handlers.cases.notify import notify
+from handlers.cases.staff_rules import (
+    REVIEW,
+    guarded,
+    handled_by,
+    member,
+    move,
+    require,
+)
+from handlers.context import Services
+from handlers.errors import DomainError, NotFound
+from handlers.texts import esc
+from handlers.types import Button, Say
+from storage.models import Answer, Signal, User
+from storage.uow import UnitOfWork
+
+
+async def submit_answer(services: Services, uow: UnitOfWork, executor: User, signal_id: int, text: str,
+                        photo_ids: Sequence[int] = ()) -> Answer:
+    """A new answer version for review (earlier pending/returned versions superseded); moderators told."""
+    text = text.strip()
+    if not st.ANSWER_MIN <= len(text) <= st.ANSWER_MAX:
+        raise DomainError(st.ANSWER_TOO_LONG.format(max=st.ANSWER_MAX, length=len(text))
+                          if len(text) > st.ANSWER_MAX else st.ANSWER_TOO_SHORT)
+    async with guarded(uow, signal_id, ("submit_answer",)):
+        signal = await staff_rules.locked(uow, signal_id)
+        member(executor, signal.organization_id)
+        await move(services, uow, signal, "submit_answer", ("submit_answer",))
+        for old in await uow.answers.open_versions(signal.id):
+            old.review_status = "superseded"
+        answer = Answer(signal_id=signal.id, version=await uow.answers.max_version(signal.id) + 1,
+                        text=text, author_id=executor.id, organization_id=signal.organization_id,
+                        review_status="pending", created_at=services.now())
+        wanted = list(dict.fromkeys(photo_ids))[: services.config.max_photos]
+        found = await uow.photos.existing(wanted)
+        await uow.answers.add(answer, [p for p in wanted if p in found])
+        uow.signals.audit("submit_answer", signal_id=signal.id, actor_id=executor.id, answer_id=answer.id,
+                          version=answer.version, photos=len(found))
+        org = await uow.catalog.organization(signal.organization_id) if signal.organization_id else None
+        note = Say(st.ANSWER_FOR_REVIEW.format(number=signal.number, organization=esc(org.name if org else "—")),
+                   ((Button(st.CHECK_ANSWER, f"rv:{answer.id}"),),))
+        for moderator in await uow.users.with_role("moderator"):
+            await notify(uow, f"answer_for_review:{answer.id}:{moderator.id}", moderator, note)
+    uow.after_commit(services.wake_outbox)
+    return answer
+
+
+async def _signal_of(uow: UnitOfWork, answer_id: int) -> int:
+    signal_id = await uow.answers.signal_of(answer_id)
+    if signal_id is None:
+        raise NotFound()
+    return signal_id
+
+
+async def _reviewable(uow: UnitOfWork, signal_id: int, answer_id: int) -> tuple[Signal, Answer]:
+    """Lock the answer's signal, then re-read the answer; refuse when it no longer awaits review."""
+    signal = await staff_rules.locked(uow, signal_id)
+    answer = await uow.answers.get(answer_id, fresh=True)
+    if answer is None:
+        raise NotFound()
+    if answer.review_status != "pending":
+        raise await handled_by(uow, answer.reviewer_id)
+    return signal, answer
+
+
+def review_details(reasons: Sequence[str], comment: str | None) -> str:
+    """Plain text the executor reads: one line per reason, then the comment."""
+    lines = [f"• {st.RETURN_REASONS[r]}" for r in reasons]
+    if comment:
+        lines.append(f"Комментарий модератора: {comment}")
+    return "\n".join(lines)
+
+
+async def return_answer(services: Services, uow: UnitOfWork, moderator: User, answer_id: int,
+                        reasons: Sequence[str], comment: str | None = None) -> Signal:
+    """answer_review → in_progress; the executor gets the reasons and the comment."""
+    require(moderator, "moderator")
+    reasons = [r for r in dict.fromkeys(reasons) if r in st.RETURN_REASONS]
+    comment = (comment or "").strip() or None
+    if not reasons and not comment:
+        raise DomainError(st.RETURN_NEED)
+    if comment and len(comment) > st.REASON_MAX:
+        raise DomainError(st.COMMENT_LENGTH.format(max=st.REASON_MAX))
+    signal_id = await _signal_of(uow, answer_id)
+    async with guarded(uow, signal_id, REVIEW):
+        signal, answer = await _reviewable(uow, signal_id, answer_id)
+        await move(services, uow, signal, "return_answer", REVIEW)
+        details = review_details(reasons, comment)
+        answer.review_status, answer.reviewer_id = "returned", moderator.id
+        answer.review_comment, answer.reviewed_at = details, services.now()
+        uow.signals.audit("return_answer", signal_id=signal.id, actor_id=moderator.id, answer_id=answer.id,
+                          reasons=reasons, comment=comment)
+        author = await uow.users.by_id(answer.author_id) if answer.author_id else None
+        people = [author] if author and signal.organization_id in {m.organization_id for m in author.memberships} \
+            else list(await uow.users.members_of(signal.organization_id or 0))
+        note = Say(st.EXECUTOR_RETURNED.format(number=signal.number, details=esc(details)),
+                   ((Button(st.OPEN_TASK, f"tk:{signal.id}"),),))
+        for person in people:
+            await notify(uow, f"answer_returned:{answer.id}:{person.id}", person, note)
+    uow.after_commit(services.wake_outbox)
+    return signal
+
+
+def resident_answer(services: Services, number: str, organization: str, answer: Answer) -> Say:
+    """The published answer as residents receive it, with rating buttons."""
+    url = services.config.portal_signal_url.format(number=number)
+    text = st.RESIDENT_ANSWER.format(number=number, organization=esc(organization), text=esc(answer.text),
+                                     url=esc(url)) + st.RATE_PROMPT
+    rate = ((Button(st.RATE_UP, f"rate:up:{answer.id}"), Button(st.RATE_DOWN, f"rate:down:{answer.id}")),)
+    return Say(text, rate, tuple(p.photo_id for p in answer.photos))
+
+
+async def publish_answer(services: Services, uow: UnitOfWork, moderator: User,
+                         answer_id: int) -> tuple[Signal, int]:
+    """answer_review → answered; every subscriber gets the answer. Returns the signal and how many were told."""
+    require(moderator, "moderator")
+    signal_id = await _signal_of(uow, answer_id)
+    async with guarded(uow, signal_id, REVIEW):
+        signal, answer = await _reviewable(uow, signal_id, answer_id)
+        await move(services, uow, signal, "publish_answer", REVIEW)
+        answer.review_status, answer.reviewer_id, answer.reviewed_at = "published", moderator.id, services.now()
+        uow.signals.audit("publish_answer", signal_id=signal.id, actor_id=moderator.id, answer_id=answer.id,
+                          version=answer.version)
+        org = await uow.catalog.organization(answer.organization_id) if answer.organization_id else None
+        message = resident_answer(services, signal.number, org.name if org else "—", answer)
+        people = await uow.users.audience(signal)
+        for person in people:
+            await notify(uow, f"answer_published:{answer.id}:{person.id}", person, message)
+    uow.after_commit(services.wake_outbox)
+    return signal, len(people)
+
+

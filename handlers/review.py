@@ -1,0 +1,144 @@
+"""Reviewing answers: /review, an answer's card (boilerplate warning), publish it, or return it with reasons."""
+
+from __future__ import annotations
+
+from handlers import boilerplate, menus
+from handlers import staff_format as sf
+from handlers import staff_texts as st
+from handlers.cases import review as uc
+from handlers.cases.staff_rules import handled_by
+from handlers.dialog import Registry, Turn
+from handlers.errors import NotFound
+from handlers.staff_common import (
+    LIST_LIMIT,
+    attempt,
+    ints,
+    leave_step,
+    load_signal,
+    may_read,
+    page_of,
+    refusing,
+    staff,
+    today,
+)
+from handlers.texts import esc
+from handlers.types import Button, Input, Press, Text
+from storage.models import Answer
+
+registry = Registry("review")
+
+
+@registry.command("review", role="moderator")
+@registry.action("rvl", role="moderator")
+async def review_list(turn: Turn, args: object) -> None:
+    leave_step(turn)
+    pending = await turn.uow.answers.pending(LIST_LIMIT)
+    if not pending:
+        turn.say(st.REVIEW_EMPTY)
+        return
+    page = min(page_of(args), menus.page_count(len(pending)) - 1)
+    orgs = {o.id: o.name for o in await turn.uow.catalog.organizations()}
+    lines = [st.REVIEW_TITLE.format(count=await turn.uow.answers.count_pending())]
+    for answer, signal in pending[page * menus.PER_PAGE:(page + 1) * menus.PER_PAGE]:
+        organization = esc(orgs.get(answer.organization_id or 0, "—"))
+        lines.append(st.REVIEW_LINE.format(number=signal.number, organization=organization,
+                                           due=sf.due_left(signal.due_on, today(turn))))
+    items = [(f"№{signal.number}", f"rv:{answer.id}") for answer, signal in pending]
+    turn.say("\n".join(lines), sf.pager(items, page, "rvl"))
+
+
+async def _pending_answer(turn: Turn, answer_id: int) -> Answer:
+    answer = await turn.uow.answers.get(answer_id, fresh=True)
+    if answer is None:
+        raise NotFound()
+    if answer.review_status != "pending":
+        raise await handled_by(turn.uow, answer.reviewer_id)
+    return answer
+
+
+@registry.action("rv", role="moderator")
+@refusing
+async def review_card(turn: Turn, args: list[str]) -> None:
+    leave_step(turn)
+    answer = await _pending_answer(turn, *ints(args, 1))
+    signal = await load_signal(turn, answer.signal_id)
+    similar = await boilerplate.check_answer(turn.uow, answer)
+    warning = st.BOILERPLATE_WARNING.format(percent=round(similar.best * 100), matches=similar.matches) \
+        if similar.is_boilerplate else ""
+    author = await turn.uow.users.by_id(answer.author_id) if answer.author_id else None
+    org = await turn.uow.catalog.organization(answer.organization_id) if answer.organization_id else None
+    description = sf.trim(signal.description, 600)[0]
+    body, trimmed = sf.trim(answer.text, st.ANSWER_ON_CARD)
+    text = st.REVIEW_CARD.format(
+        number=signal.number, version=answer.version, municipality=esc(signal.municipality.name),
+        category=esc(signal.category.name), executor=esc(sf.display(author) if author else "—"),
+        organization=esc(org.name if org else "—"), due=sf.due_left(signal.due_on, today(turn)),
+        warning=warning, description=esc(description), photos=len(answer.photos) or "нет", text=esc(body))
+    rows = [(Button(st.PUBLISH, f"pub:{answer.id}"), Button(st.RETURN, f"ret:{answer.id}"))]
+    if trimmed:
+        rows.append((Button(st.FULL_ANSWER, f"fa:{answer.id}"),))
+    rows += [(Button(st.OPEN_SIGNAL, f"sg:{signal.id}"),), (Button(st.TO_LIST, "rvl:0"),)]
+    turn.say(text, tuple(rows), photos=tuple(p.photo_id for p in answer.photos))
+
+
+@registry.action("fa")
+@refusing
+async def full_answer(turn: Turn, args: list[str]) -> None:
+    answer = await turn.uow.answers.get(ints(args, 1)[0])
+    if answer is None:
+        raise NotFound()
+    await may_read(turn, answer.organization_id)
+    turn.say(esc(answer.text))
+
+
+@registry.action("pub", role="moderator")
+@refusing
+async def publish(turn: Turn, args: list[str]) -> None:
+    leave_step(turn)
+    (answer_id,) = ints(args, 1)
+    signal, told = await uc.publish_answer(turn.services, turn.uow, turn.user, answer_id)
+    turn.say(st.PUBLISHED.format(number=signal.number, count=told), ((Button(st.TO_LIST, "rvl:0"),),))
+
+
+@registry.action("ret", role="moderator")
+@refusing
+async def return_start(turn: Turn, args: list[str]) -> None:
+    leave_step(turn)
+    answer = await _pending_answer(turn, *ints(args, 1))
+    signal = await load_signal(turn, answer.signal_id)
+    await turn.goto("mod.return", staff={"answer_id": answer.id, "number": signal.number, "reasons": [],
+                                         "comment": None})
+
+
+async def ask_return(turn: Turn) -> None:
+    data = staff(turn)
+    chosen = [st.RETURN_LABELS[r] for r in data["reasons"]]
+    buttons = [Button(("✓ " if code in data["reasons"] else "") + label, f"rr:{code}")
+               for code, label in st.RETURN_LABELS.items()]
+    turn.say(st.RETURN_PROMPT.format(number=data["number"], chosen=esc(", ".join(chosen) or st.NOTHING_CHOSEN),
+                                     comment=esc(data["comment"] or st.NO_COMMENT)),
+             (tuple(buttons[:2]), tuple(buttons[2:]), (Button(st.RETURN_SEND, "rrsend"),),
+              (sf.back_to(f"rv:{data['answer_id']}"),)))
+
+
+@registry.step("mod.return", prompt=ask_return)
+async def on_return(turn: Turn, inp: Input) -> None:
+    data = staff(turn)
+    if isinstance(inp, Press) and inp.payload.startswith("rr:") and inp.payload[3:] in st.RETURN_LABELS:
+        code = inp.payload[3:]
+        data["reasons"] = [r for r in data["reasons"] if r != code] if code in data["reasons"] \
+            else [*data["reasons"], code]
+        turn.set(staff=data)
+    elif isinstance(inp, Text):
+        if len(inp.text.strip()) > st.REASON_MAX:
+            turn.say(st.COMMENT_LENGTH.format(max=st.REASON_MAX))
+        else:
+            turn.set(staff={**data, "comment": inp.text.strip() or None})
+    elif isinstance(inp, Press) and inp.payload == "rrsend":
+        if await attempt(turn, uc.return_answer(turn.services, turn.uow, turn.user, data["answer_id"],
+                                                data["reasons"], data["comment"])):
+            leave_step(turn)
+            turn.say(st.RETURNED.format(number=data["number"]), ((Button(st.TO_LIST, "rvl:0"),),))
+        if turn.state.step != "mod.return":
+            return
+    await ask_return(turn)
