@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers import roles
-from handlers import staff_usecases as staff
+from handlers.cases import queue as staff_queue
+from handlers.cases import review as staff_review
 from handlers.cases.filing import Draft, submit_signal
 from storage.models import Organization
 
@@ -50,23 +51,23 @@ async def _as(uow, who: int):
 
 async def accept(services, staff_: Staff, signal_id: int) -> None:
     async with services.uow() as uow:
-        await staff.accept(services, uow, await _as(uow, MOD), signal_id, staff_.org_id)
+        await staff_queue.accept(services, uow, await _as(uow, MOD), signal_id, staff_.org_id)
         await uow.commit()
 
 
 async def answer_and_publish(services, signal_id: int, text: str) -> None:
     async with services.uow() as uow:
-        answer = await staff.submit_answer(services, uow, await _as(uow, EXE), signal_id, text)
+        answer = await staff_review.submit_answer(services, uow, await _as(uow, EXE), signal_id, text)
         await uow.commit()
         answer_id = answer.id
     async with services.uow() as uow:
-        await staff.publish_answer(services, uow, await _as(uow, MOD), answer_id)
+        await staff_review.publish_answer(services, uow, await _as(uow, MOD), answer_id)
         await uow.commit()
 
 
 async def reject(services, signal_id: int) -> None:
     async with services.uow() as uow:
-        await staff.reject(services, uow, await _as(uow, MOD), signal_id, "own", "Это не относится к региону.")
+        await staff_queue.reject(services, uow, await _as(uow, MOD), signal_id, "own", "Это не относится к региону.")
         await uow.commit()
 
 

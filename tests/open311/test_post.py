@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from handlers import staff_texts as st
-from notifier.jobs import auto_close
+from handlers.cases.jobs import auto_close
 from storage.models import ApiFiling, ApiKey, OutboxMessage, Signal
 from tests.e2e.test_full_cycle import EXE, MOD, consent, setup_staff, wait_text, world
 from tests.e2e.tg_harness import TgResident
