@@ -39,8 +39,15 @@ async def card_text(turn: Turn, signal: Signal, limit: int = st.DESCRIPTION_ON_C
         number=signal.number, status=sf.status_name(signal.status), municipality=esc(signal.municipality.name),
         category=esc(signal.category.name), created=moment(signal.created_at, turn.services),
         age=sf.age(signal.created_at, turn.services.now()), place=sf.place(signal),
-        photos=len(signal.photos) or "нет", author=author, description=esc(description))
+        photos=len(signal.photos) or "нет", author=author, description=esc(description),
+        supporters=await supporters_line(turn, signal))
     return text, trimmed
+
+
+async def supporters_line(turn: Turn, signal: Signal) -> str:
+    """«Me too» residents and everyone affected (the author counts too), or nothing when nobody joined."""
+    count = await turn.uow.supporters.count(signal.id)
+    return st.SUPPORTERS.format(count=count, people=count + 1) if count else ""
 
 
 @registry.action("ft")
