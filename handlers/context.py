@@ -37,6 +37,7 @@ class DialogConfig:
     address_max: int = 300
     photo_fetch_attempts: int = 3
     nearby_radius_m: int = 250  # «already reported nearby?» (FixMyStreet's radius for residents)
+    nearby_staff_radius_m: int = 1000  # moderators looking for the original of a duplicate
     nearby_days: int = 183  # only signals filed in the last six months
     nearby_limit: int = 5
 

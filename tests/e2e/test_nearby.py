@@ -10,8 +10,9 @@ from bot.config import load_settings
 from handlers import roles
 from handlers.cases import queue as queue_cases
 from handlers.cases import review as review_cases
-from storage.models import Organization, Signal, SignalSupporter, Subscription
+from storage.models import Organization, OutboxMessage, Signal, SignalSupporter, Subscription
 from tests.e2e.test_intake_scenarios import consent, to_description
+from tests.images import jpeg_with_gps
 
 ORG = "Администрация МО ГО «Сыктывкар»"
 AUTHOR, NEIGHBOUR, MOD, EXE = 3101, 3102, 3103, 3104
@@ -127,3 +128,41 @@ async def test_forget_removes_support_and_subscription(env, services):
         follows = list(await uow.session.scalars(select(Subscription.user_id).where(
             Subscription.signal_id == signal.id)))
     assert supporters == 0 and follows == [signal.author_id]
+
+
+async def test_a_moderator_merges_a_duplicate(env, services):
+    original = await first_signal(env)
+    neighbour = env.resident(NEIGHBOUR, "Борис")
+    await consent(neighbour)
+    await to_description(neighbour)
+    await neighbour.say("Фонарь не горит уже неделю, на остановке темно")
+    await neighbour.photo(jpeg_with_gps())
+    await neighbour.press("Готово")
+    await neighbour.location(*NORTH_100_M)
+    await neighbour.press("Это другое")
+    await neighbour.press("✅ Отправить")
+    async with services.uow() as uow:
+        duplicate = await uow.session.scalar(select(Signal).where(Signal.id != original.id))
+    await staff(services, env.channel_name)
+    mod = env.resident(MOD, "Мария")
+    await consent(mod)
+    await mod.say(f"/signal {duplicate.number}")
+    await mod.press("🔁 Дубликат")
+    await mod.press(f"№{original.number}")
+    assert f"дубликат №{original.number}" in mod.last_text(), mod.last_text()
+    async with services.uow() as uow:
+        merged = await uow.signals.get(duplicate.id)
+        kept = await uow.signals.get(original.id)
+        assert (merged.status, merged.duplicate_of) == ("rejected", original.id)
+        assert await uow.supporters.supports(original.id, duplicate.author_id)
+        assert len(kept.photos) == 1
+        told = list(await uow.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like(f"signal_rejected:{duplicate.id}:%"))))
+    assert [m.user_id for m in told] == [duplicate.author_id]
+    assert original.number in str(told[0].payload)
+    await mod.press(f"№{original.number}")  # the same choice again: already handled, nothing twice
+    assert f"дубликат №{original.number}" not in mod.last_text()
+    async with services.uow() as uow:
+        assert await uow.supporters.count(original.id) == 1
+        assert len(list(await uow.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like(f"signal_rejected:{duplicate.id}:%"))))) == 1
