@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers import menus, texts
+from handlers import menus, nearby, texts
 from handlers.dialog import Registry, Turn
 from handlers.types import Button, Input, Location, Press, Text
 from storage.region import distance_km
@@ -25,15 +25,17 @@ async def new_signal(turn: Turn, _args: object) -> None:
 
 
 async def advance(turn: Turn) -> None:
-    """Next unanswered step, or back to the summary when a field was being edited."""
+    """Next unanswered step, or back to the summary when a field was being edited; signals already
+    filed nearby are offered first (handlers/nearby.py)."""
     if turn.data.get("editing"):
-        await turn.goto("intake.summary", editing=False)
-        return
-    index = ORDER.index(turn.state.step) + 1
-    name = ORDER[index]
-    if name == "intake.location" and turn.data.get("lat") is not None:
         name = "intake.summary"
-    await turn.goto(name, page=0)
+        turn.set(editing=False)
+    else:
+        name = ORDER[ORDER.index(turn.state.step) + 1]
+        if name == "intake.location" and turn.data.get("lat") is not None:
+            name = "intake.summary"
+    if not await nearby.offer(turn, name):
+        await turn.goto(name, page=0)
 
 
 async def go_back(turn: Turn) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import menus, texts
+from handlers import menus, nearby, texts
 from handlers.cases.filing import Draft, submit_signal
 from handlers.dialog import Registry, Turn
 from handlers.errors import RateLimited
@@ -11,6 +11,7 @@ from handlers.moments import moment
 from handlers.types import Button, Input, Location, Press, StoredPhotos, Text
 
 registry = Registry("intake_finish")
+registry.step("intake.nearby", prompt=nearby.ask_nearby)(nearby.on_nearby)
 
 
 # ----- 4. photos -----

@@ -94,24 +94,33 @@ async def my(turn: Turn, args: object) -> None:
         await _open(turn, args[0])
         return
     signals = await turn.uow.signals.by_author(turn.user.id, limit=8)
-    if not signals:
+    supported = await turn.uow.supporters.supported_by(turn.user.id, limit=6)
+    if not signals and not supported:
         turn.say(texts.MY_EMPTY)
         return
-    lines = [texts.MY_TITLE.format(count=len(signals))]
-    buttons = []
-    for s in signals:
-        due = texts.MY_DUE.format(due=moment(s.due_on, turn.services)) if s.due_on and s.status in (
-            "in_progress", "answer_review") else ""
-        lines.append(texts.MY_LINE.format(number=s.number, category=texts.esc(s.category.name),
-                                          status=texts.STATUS[s.status], due=due))
-        buttons.append(Button(f"№{s.number}", f"my:{s.id}"))
+    counts = await turn.uow.supporters.counts(s.id for s in [*signals, *supported])
+    lines = [texts.MY_TITLE.format(count=len(signals))] if signals else []
+    for title, group in ((None, signals), (texts.MY_SUPPORTED_TITLE, supported)):
+        if title and group:
+            lines.append(title)
+        lines.extend(_my_line(turn, s, counts.get(s.id, 0)) for s in group)
+    buttons = [Button(f"№{s.number}", f"my:{s.id}") for s in [*signals, *supported]]
     rows = tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
     turn.say("\n".join(lines), rows)
 
 
+def _my_line(turn: Turn, s, supporters: int) -> str:  # type: ignore[no-untyped-def]
+    due = texts.MY_DUE.format(due=moment(s.due_on, turn.services)) if s.due_on and s.status in (
+        "in_progress", "answer_review") else ""
+    line = texts.MY_LINE.format(number=s.number, category=texts.esc(s.category.name),
+                                status=texts.STATUS[s.status], due=due)
+    return line + (texts.MY_SUPPORTERS.format(count=supporters) if supporters else "")
+
+
 async def _open(turn: Turn, raw_id: str) -> None:
     signal = await turn.uow.signals.get(int(raw_id)) if raw_id.isdigit() else None
-    if signal is None or signal.author_id != turn.user.id:
+    if signal is None or (signal.author_id != turn.user.id
+                          and not await turn.uow.supporters.supports(signal.id, turn.user.id)):
         raise NotFound()
     published = await turn.uow.answers.latest_published(signal.id)
     turn.say(signal_card(turn, signal, await _history(turn, signal.id), published),

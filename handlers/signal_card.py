@@ -6,6 +6,7 @@ from typing import Any
 
 from handlers import staff_format as sf
 from handlers import staff_texts as st
+from handlers.cases import duplicates
 from handlers.dialog import Registry, Turn
 from handlers.errors import NotFound
 from handlers.moments import moment
@@ -26,8 +27,11 @@ registry = Registry("signal_card")
 
 
 def moderation_buttons(signal: Signal) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(st.ACCEPT, f"acc:{signal.id}"), Button(st.REJECT, f"rej:{signal.id}")),
+    rows = ((Button(st.ACCEPT, f"acc:{signal.id}"), Button(st.REJECT, f"rej:{signal.id}")),
             (Button(st.EDIT_CATEGORY, f"edc:{signal.id}"), Button(st.EDIT_MUNICIPALITY, f"edm:{signal.id}")))
+    if signal.latitude is not None:  # nearby originals can only be found from a shared location
+        rows = (*rows, (Button(st.DUPLICATE_BUTTON, f"dup:{signal.id}"),))
+    return rows
 
 
 async def card_text(turn: Turn, signal: Signal, limit: int = st.DESCRIPTION_ON_CARD) -> tuple[str, bool]:
@@ -39,8 +43,39 @@ async def card_text(turn: Turn, signal: Signal, limit: int = st.DESCRIPTION_ON_C
         number=signal.number, status=sf.status_name(signal.status), municipality=esc(signal.municipality.name),
         category=esc(signal.category.name), created=moment(signal.created_at, turn.services),
         age=sf.age(signal.created_at, turn.services.now()), place=sf.place(signal),
-        photos=len(signal.photos) or "нет", author=author, description=esc(description))
+        photos=len(signal.photos) or "нет", author=author, description=esc(description),
+        supporters=await supporters_line(turn, signal))
     return text, trimmed
+
+
+async def supporters_line(turn: Turn, signal: Signal) -> str:
+    """«Me too» residents and everyone affected (the author counts too), or nothing when nobody joined."""
+    count = await turn.uow.supporters.count(signal.id)
+    return st.SUPPORTERS.format(count=count, people=count + 1) if count else ""
+
+
+@registry.action("dup", role="moderator")
+@refusing
+async def duplicate_of(turn: Turn, args: list[str]) -> None:
+    """«Дубликат…»: pick the original among the open signals of the same category nearby."""
+    signal = await load_signal(turn, *ints(args, 1))
+    found = await duplicates.candidates(turn.services, turn.uow, signal)
+    if not found:
+        turn.say(st.DUPLICATE_NONE)
+        return
+    rows = tuple((Button(st.DUPLICATE_CHOICE.format(number=n.signal.number, distance=round(n.distance_m),
+                                                    status=sf.status_name(n.signal.status)),
+                         f"dpk:{signal.id}:{n.signal.id}"),) for n in found)
+    turn.say(st.DUPLICATE_PICK.format(number=signal.number), (*rows, (sf.back_to(f"mc:{signal.id}"),)))
+
+
+@registry.action("dpk", role="moderator")
+@refusing
+async def duplicate_picked(turn: Turn, args: list[str]) -> None:
+    signal_id, original_id = ints(args, 2)
+    original = await duplicates.merge_duplicate(turn.services, turn.uow, turn.user, signal_id, original_id)
+    signal = await load_signal(turn, signal_id)
+    turn.say(st.MERGED.format(number=signal.number, original=original))
 
 
 @registry.action("ft")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.base import NAMING, Base
 from storage.models_api import ApiFiling, ApiKey
 from storage.models_io import DialogState, InboxUpdate, KeyValue, OutboxMessage, WebMessage
+from storage.models_support import SignalSupporter
 from storage.types import UTCDateTime, utcnow
 
 
@@ -122,7 +123,9 @@ class SignalCounter(Base):
 
 class Signal(Base):
     __tablename__ = "signals"
-    __table_args__ = (Index("ix_signals_status_created", "status", "created_at"),)
+    # the nearby search: a bounding box on (latitude, longitude), see storage/repos/nearby.py
+    __table_args__ = (Index("ix_signals_status_created", "status", "created_at"),
+                      Index("ix_signals_lat_lon", "latitude", "longitude"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
@@ -138,6 +141,7 @@ class Signal(Base):
     source_channel: Mapped[str] = mapped_column(String(16))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -261,5 +265,5 @@ class Subscription(Base):
 
 __all__ = ["NAMING", "Answer", "AnswerPhoto", "ApiFiling", "ApiKey", "AuditEvent", "Base", "Category", "DialogState", "ExtensionRequest",
            "InboxUpdate", "KeyValue", "Municipality", "Organization", "OrganizationMember", "OutboxMessage",
-           "Photo", "Rating", "Route", "Signal", "SignalCounter", "SignalPhoto", "Subscription", "User",
+           "Photo", "Rating", "Route", "Signal", "SignalCounter", "SignalPhoto", "SignalSupporter", "Subscription", "User",
            "UserRole", "WebMessage"]

@@ -13,6 +13,7 @@ from storage.repos.answers import Answers, Extensions
 from storage.repos.apikeys import ApiKeys
 from storage.repos.catalog import Catalog
 from storage.repos.dialogs import DialogStates
+from storage.repos.nearby import Nearby, Supporters
 from storage.repos.open311 import Filings, PublicSignals
 from storage.repos.outbox import Outbox
 from storage.repos.people import Users
@@ -38,6 +39,8 @@ class UnitOfWork:
         self.answers = Answers(self.session)
         self.extensions = Extensions(self.session)
         self.photos = Photos(self.session)
+        self.nearby = Nearby(self.session)
+        self.supporters = Supporters(self.session)
         self.outbox = Outbox(self.session)
         self.dialogs = DialogStates(self.session, self.dialect)
         self.api_keys = ApiKeys(self.session)

@@ -16,6 +16,7 @@ from storage.models import (
     OutboxMessage,
     Rating,
     Signal,
+    SignalSupporter,
     Subscription,
     User,
     UserRole,
@@ -103,6 +104,7 @@ class Users:
         await s.execute(update(Signal).where(Signal.author_id == user.id).values(author_id=None))
         await s.execute(update(Rating).where(Rating.user_id == user.id).values(user_id=None, comment=None))
         await s.execute(delete(Subscription).where(Subscription.user_id == user.id))
+        await s.execute(delete(SignalSupporter).where(SignalSupporter.user_id == user.id))
         await s.execute(delete(OutboxMessage).where(
             OutboxMessage.user_id == user.id, OutboxMessage.state.in_(("pending", "failed"))))
         await s.execute(update(DialogState).where(

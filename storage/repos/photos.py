@@ -1,13 +1,13 @@
-"""Stored photos: which ids exist, and the row for an image's content hash."""
+"""Stored photos: which ids exist, the row for an image's content hash, attaching photos to a signal."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Photo
+from storage.models import Photo, SignalPhoto
 
 
 class Photos:
@@ -28,3 +28,13 @@ class Photos:
         self.s.add(photo)
         await self.s.flush()
         return photo.id
+
+    async def attach(self, signal_id: int, photo_ids: Iterable[int]) -> int:
+        """Append photos to a signal's (those it already has skipped); how many were added."""
+        have = set(await self.s.scalars(select(SignalPhoto.photo_id).where(SignalPhoto.signal_id == signal_id)))
+        position = int(await self.s.scalar(select(func.max(SignalPhoto.position)).where(
+            SignalPhoto.signal_id == signal_id)) or 0)
+        new = [p for p in dict.fromkeys(photo_ids) if p not in have]
+        for offset, photo_id in enumerate(new, 1):
+            self.s.add(SignalPhoto(signal_id=signal_id, photo_id=photo_id, position=position + offset))
+        return len(new)

@@ -6,6 +6,7 @@ milliseconds. It keeps what those tests need; the database tests cover the repos
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,7 +30,9 @@ from storage.models import (
     UserRole,
 )
 from storage.refcache import Kind, Place
+from storage.region import distance_km
 from storage.repos.catalog import fold
+from storage.repos.nearby import CLOSED_STATUSES, Near
 from storage.types import utcnow
 
 
@@ -53,6 +56,7 @@ class Store:
     users: dict[int, User] = field(default_factory=dict)
     signals: dict[int, Signal] = field(default_factory=dict)
     subscriptions: set[tuple[int, int]] = field(default_factory=set)
+    supporters: set[tuple[int, int]] = field(default_factory=set)
     answers: dict[int, Answer] = field(default_factory=dict)
     ratings: list[dict[str, Any]] = field(default_factory=list)
     extensions: dict[int, ExtensionRequest] = field(default_factory=dict)
@@ -131,6 +135,7 @@ class Users:
             else:
                 s.author_id = None
         self.st.subscriptions = {(s, u) for s, u in self.st.subscriptions if u != user.id}
+        self.st.supporters = {(s, u) for s, u in self.st.supporters if u != user.id}
         self.st.states.pop((user.channel, user.external_id), None)
         del self.st.users[user.id]
         return sum(1 for s in mine if s.status == "new")
@@ -359,6 +364,43 @@ class DialogStates:
         return state
 
 
+class Nearby:
+    def __init__(self, store: Store) -> None:
+        self.st = store
+
+    async def open_near(self, lat: float, lon: float, *, radius_m: float, category_id: int, since: datetime,
+                        limit: int = 5) -> list[Near]:
+        found = [Near(self.st.refresh(s), distance_km(lat, lon, s.latitude, s.longitude) * 1000)
+                 for s in self.st.signals.values()
+                 if s.latitude is not None and s.longitude is not None and s.category_id == category_id
+                 and s.status not in CLOSED_STATUSES and s.created_at >= since]
+        found = sorted((n for n in found if n.distance_m <= radius_m), key=lambda n: (n.distance_m, n.signal.id))
+        return found[:limit]
+
+
+class Supporters:
+    def __init__(self, store: Store) -> None:
+        self.st = store
+
+    async def supports(self, signal_id: int, user_id: int) -> bool:
+        return (signal_id, user_id) in self.st.supporters
+
+    async def add(self, signal_id: int, user_id: int, now: datetime) -> None:
+        self.st.supporters.add((signal_id, user_id))
+        self.st.subscriptions.add((signal_id, user_id))
+
+    async def counts(self, signal_ids: Iterable[int]) -> dict[int, int]:
+        wanted = set(signal_ids)
+        return dict(Counter(s for s, _ in self.st.supporters if s in wanted))
+
+    async def count(self, signal_id: int) -> int:
+        return (await self.counts([signal_id])).get(signal_id, 0)
+
+    async def supported_by(self, user_id: int, limit: int = 8) -> list[Signal]:
+        ids = sorted((s for s, u in self.st.supporters if u == user_id), reverse=True)[:limit]
+        return [self.st.refresh(self.st.signals[i]) for i in ids if i in self.st.signals]
+
+
 class FakeUnitOfWork:
     """Same shape as storage.uow.UnitOfWork. Changes are visible at once (no rollback): the use cases
     check before they change, which the database tests prove with a real rollback."""
@@ -368,6 +410,7 @@ class FakeUnitOfWork:
         self.users, self.catalog, self.signals = Users(store), Catalog(store), Signals(store)
         self.answers, self.extensions, self.photos = Answers(store), Extensions(store), Photos(store)
         self.outbox, self.dialogs = Outbox(store), DialogStates(store)
+        self.nearby, self.supporters = Nearby(store), Supporters(store)
         self._after_commit: list = []
         self._committed = False
 
