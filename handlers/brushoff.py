@@ -50,8 +50,8 @@ def reasons(draft: Draft, signal_text: str, phrases: tuple[str, ...], similar: b
     return [r for r in REASONS if found[r]]
 
 
-async def flags_for(uow, region, answer, signal) -> list[str]:  # type: ignore[no-untyped-def]
+async def flags_for(uow, region, answer, signal, photos: int) -> list[str]:  # type: ignore[no-untyped-def]
     """The reasons for a stored answer: its signal's text and address, the region's phrases, earlier answers."""
     similar = (await boilerplate.check_answer(uow, answer)).is_boilerplate
-    draft = Draft(answer.text, answer.kind, answer.promised_on, len(answer.photos))
+    draft = Draft(answer.text, answer.kind, answer.promised_on, photos)
     return reasons(draft, f"{signal.description} {signal.address or ''}", region.brushoff_phrases, similar)
