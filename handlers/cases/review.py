@@ -37,7 +37,6 @@ async def submit_answer(services: Services, uow: UnitOfWork, executor: User, sig
     async with guarded(uow, signal_id, ("submit_answer",)):
         signal = await staff_rules.locked(uow, signal_id)
         member(executor, signal.organization_id)
-        await move(services, uow, signal, "submit_answer", ("submit_answer",))
         wanted = list(dict.fromkeys(photo_ids))[: services.config.max_photos]
         found = await uow.photos.existing(wanted)
         photos = [p for p in wanted if p in found]
@@ -45,6 +44,7 @@ async def submit_answer(services: Services, uow: UnitOfWork, executor: User, sig
         structure = rules.check(structure, today=today, horizon_days=services.config.answer_date_horizon_days,
                                 photos=len(photos), category=signal.category.name,
                                 photo_required=signal.category.code in services.region.photo_required)
+        await move(services, uow, signal, "submit_answer", ("submit_answer",))
         for old in await uow.answers.open_versions(signal.id):
             old.review_status = "superseded"
         answer = Answer(signal_id=signal.id, version=await uow.answers.max_version(signal.id) + 1,
