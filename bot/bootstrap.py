@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 def dialog_config(settings: Settings) -> DialogConfig:
     return DialogConfig(
         deadline_workdays=settings.answer_deadline_workdays,
+        answer_date_horizon_days=settings.answer_date_horizon_days,
         max_photos=settings.max_photos,
         max_signals_per_day=settings.max_signals_per_day,
         max_messages_per_minute=settings.max_messages_per_minute,

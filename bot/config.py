@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     media_dir: Path = Path("./data/media")
     timezone: str = "Europe/Moscow"
     answer_deadline_workdays: int = Field(default=10, ge=1, le=60)
+    answer_date_horizon_days: int = Field(default=365, ge=7, le=1095)
     region_file: Path = DEFAULT_REGION_FILE
     privacy_policy_url: str = "https://example.org/privacy"
     portal_signal_url: str = "https://example.org/signals/{number}"

@@ -1,25 +1,20 @@
-"""Boilerplate detection: how closely an answer repeats earlier answers (normalised token cosine)."""
+"""Boilerplate detection: how closely an answer repeats earlier answers (fuzzy ratio over Snowball word stems)."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
+from handlers.russian import stems
 from storage.models import Answer
 from storage.uow import UnitOfWork
 
 THRESHOLD = 0.9
-STEM = 5  # crude Russian stemming: keep the first letters (дорога/дороги/дороге → дорог)
 CORPUS_LIMIT = 2000
-_WORD = re.compile(r"[a-zа-я]+")
-STOP = frozenset(
-    "и в во на по с со к ко о об обо от до за из у для при не ни что как а но или же ли то это этот эта "
-    "эти так также был была было были будет будут вас ваш ваше вашего вам мы нами его ее их она они оно "
-    "который которая которые которого уже еще там тут все всех".split()
-)
 
 
 @dataclass(frozen=True)
@@ -33,9 +28,8 @@ class Similarity:
 
 
 def tokens(text: str) -> list[str]:
-    """Lowercased word stems without punctuation, numbers, dates and stop words."""
-    words = _WORD.findall(text.casefold().replace("ё", "е"))
-    return [w[:STEM] for w in words if len(w) > 2 and w not in STOP]
+    """Word stems (Snowball's Russian stemmer) without punctuation, numbers and stop words."""
+    return [s for s in stems(text) if not s.isdigit()]
 
 
 def vector(text: str) -> Counter[str]:
@@ -50,8 +44,9 @@ def cosine(a: Counter[str], b: Counter[str]) -> float:
 
 
 def similarity(text: str, earlier: Iterable[str], threshold: float = THRESHOLD) -> Similarity:
-    mine = vector(text)
-    scores = [cosine(mine, vector(other)) for other in earlier]
+    """rapidfuzz's token-sort ratio over stems: word order and a few changed letters do not hide a template."""
+    mine = " ".join(sorted(tokens(text)))
+    scores = [fuzz.token_sort_ratio(mine, " ".join(tokens(other))) / 100 if mine else 0.0 for other in earlier]
     return Similarity(max(scores, default=0.0), sum(1 for s in scores if s >= threshold))
 
 

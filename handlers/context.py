@@ -25,6 +25,7 @@ class PhotoFetcher(Protocol):
 @dataclass(frozen=True)
 class DialogConfig:
     deadline_workdays: int = 10
+    answer_date_horizon_days: int = 365
     max_photos: int = 5
     max_signals_per_day: int = 5
     max_messages_per_minute: int = 30

@@ -1,8 +1,8 @@
-"""Reviewing answers: /review, an answer's card (boilerplate warning), publish it, or return it with reasons."""
+"""Reviewing answers: /review, an answer's card (kind, brush-off reasons), publish it, or return it with reasons."""
 
 from __future__ import annotations
 
-from handlers import boilerplate, menus
+from handlers import answer_card, menus
 from handlers import staff_format as sf
 from handlers import staff_texts as st
 from handlers.cases import review as uc
@@ -62,9 +62,7 @@ async def review_card(turn: Turn, args: list[str]) -> None:
     leave_step(turn)
     answer = await _pending_answer(turn, *ints(args, 1))
     signal = await load_signal(turn, answer.signal_id)
-    similar = await boilerplate.check_answer(turn.uow, answer)
-    warning = st.BOILERPLATE_WARNING.format(percent=round(similar.best * 100), matches=similar.matches) \
-        if similar.is_boilerplate else ""
+    warning = answer_card.structure_block(answer) + await answer_card.warning(turn, answer, signal)
     author = await turn.uow.users.by_id(answer.author_id) if answer.author_id else None
     org = await turn.uow.catalog.organization(answer.organization_id) if answer.organization_id else None
     description = sf.trim(signal.description, 600)[0]

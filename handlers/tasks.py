@@ -1,7 +1,8 @@
-"""Executors' tasks: /tasks, a task's card, answering it (text → photos → preview → review)."""
+"""Executors' tasks: /tasks, a task's card, answering it (kind → text → photos → preview → review)."""
 
 from __future__ import annotations
 
+from handlers import answer_kinds as ak
 from handlers import menus
 from handlers import staff_format as sf
 from handlers import staff_texts as st
@@ -91,8 +92,14 @@ async def answer_start(turn: Turn, args: list[str]) -> None:
     in_work(signal)
     latest = await turn.uow.answers.latest(signal.id)
     previous = latest.id if latest is not None and latest.review_status == "returned" else None
-    await turn.goto("ex.text", staff={"signal_id": signal.id, "number": signal.number, "photo_ids": [],
-                                      "previous": previous})
+    await turn.goto("ex.kind", staff={"signal_id": signal.id, "number": signal.number, "photo_ids": [],
+                                      "previous": previous, "category": signal.category.name,
+                                      "photo_required": signal.category.code in turn.services.region.photo_required})
+
+
+registry.step("ex.kind", prompt=ak.ask_kind)(ak.on_kind)
+registry.step("ex.date", prompt=ak.ask_date)(ak.on_date)
+registry.step("ex.competent", prompt=ak.ask_competent)(ak.on_competent)
 
 
 async def _previous(turn: Turn) -> Answer | None:
@@ -149,7 +156,10 @@ async def ask_photos(turn: Turn) -> None:
 async def on_photos(turn: Turn, inp: Input) -> None:
     data, limit = staff(turn), turn.services.config.max_photos
     if isinstance(inp, Press) and inp.payload == "done":
-        await turn.goto("ex.preview")
+        if missing := ak.photo_missing(turn):
+            turn.say(missing)
+        else:
+            await turn.goto("ex.preview")
     elif isinstance(inp, Press) and inp.payload == "keepph" and (previous := await _previous(turn)):
         await turn.goto("ex.preview", staff={**data, "photo_ids": [p.photo_id for p in previous.photos][:limit]})
     elif isinstance(inp, StoredPhotos):
@@ -176,7 +186,7 @@ def _photo_problem(inp: StoredPhotos) -> str:
 async def show_preview(turn: Turn) -> None:
     data = staff(turn)
     turn.say(st.PREVIEW.format(number=data["number"], photos=len(data["photo_ids"]) or "нет",
-                               text=esc(sf.trim(data["text"], 3800)[0])),
+                               text=ak.preview_lines(data) + esc(sf.trim(data["text"], 3800)[0])),
              ((Button(st.SUBMIT, "submit"),), (Button(st.EDIT_TEXT, "edt"), Button(st.EDIT_PHOTOS, "edp")),
               (back_button(turn),)), photos=tuple(data["photo_ids"]))
 
@@ -190,7 +200,7 @@ async def on_preview(turn: Turn, inp: Input) -> None:
         await turn.goto("ex.photos", staff={**data, "photo_ids": []})
     elif isinstance(inp, Press) and inp.payload == "submit":
         if await attempt(turn, uc.submit_answer(turn.services, turn.uow, turn.user, data["signal_id"],
-                                                data["text"], data["photo_ids"])):
+                                                data["text"], data["photo_ids"], ak.structure(data))):
             leave_step(turn)
             turn.say(st.SUBMITTED.format(number=data["number"]), ((Button(st.TO_TASKS, "tkp:0"),),))
     else:

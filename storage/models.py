@@ -185,7 +185,10 @@ class SignalPhoto(Base):
 
 
 class Answer(Base):
-    """One version of an organization's answer; review_status: pending, returned, published, superseded."""
+    """One version of an organization's answer; review_status: pending, returned, published, superseded.
+
+    kind: fixed, planned (with promised_on), not_ours (with competent: who is), refusal; None on old rows.
+    flags: the brush-off reasons found when it was submitted (shown on the review card)."""
 
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("signal_id", "version", name="uq_answers_signal_version"),)
@@ -197,6 +200,10 @@ class Answer(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
     review_status: Mapped[str] = mapped_column(String(16), default="pending")
+    kind: Mapped[str | None] = mapped_column(String(16))
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    competent: Mapped[str | None] = mapped_column(Text)
+    flags: Mapped[list[str] | None] = mapped_column(JSON)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     review_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,4 +1,4 @@
-"""Region reference data (municipalities, bounds, categories) loaded from a YAML file."""
+"""Region reference data (municipalities, bounds, categories, brush-off phrases) loaded from a YAML file."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ class Region:
     municipalities: tuple[MunicipalityData, ...]
     categories: tuple[tuple[str, str], ...]
     organizations: tuple[str, ...]
+    photo_required: frozenset[str] = frozenset()  # category codes where «Устранено» needs a photo
+    brushoff_phrases: tuple[str, ...] = ()  # phrases flagged on the review card
 
 
 class RegionFileError(Exception):
@@ -56,6 +58,8 @@ def load_region(path: Path) -> Region:
             municipalities=tuple(MunicipalityData(**m) for m in raw["municipalities"]),
             categories=tuple((c["code"], c["name"]) for c in raw["categories"]),
             organizations=tuple(raw.get("organizations") or ()),
+            photo_required=frozenset(c["code"] for c in raw["categories"] if c.get("photo_required")),
+            brushoff_phrases=tuple(str(p) for p in raw.get("brushoff_phrases") or ()),
         )
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
         raise RegionFileError(f"{path}: {exc}") from exc

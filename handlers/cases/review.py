@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handlers import brushoff
 from handlers import staff_texts as st
+from handlers.cases import answer_rules as rules
 from handlers.cases import staff_rules
+from handlers.cases.answer_rules import Structure
 from handlers.cases.notify import notify
 from handlers.cases.staff_rules import (
     REVIEW,
@@ -24,8 +27,9 @@ from storage.uow import UnitOfWork
 
 
 async def submit_answer(services: Services, uow: UnitOfWork, executor: User, signal_id: int, text: str,
-                        photo_ids: Sequence[int] = ()) -> Answer:
-    """A new answer version for review (earlier pending/returned versions superseded); moderators told."""
+                        photo_ids: Sequence[int] = (), structure: Structure = Structure()) -> Answer:
+    """A new answer version for review (earlier pending/returned versions superseded), its kind checked and
+    its brush-off reasons stored for the review card; moderators told."""
     text = text.strip()
     if not st.ANSWER_MIN <= len(text) <= st.ANSWER_MAX:
         raise DomainError(st.ANSWER_TOO_LONG.format(max=st.ANSWER_MAX, length=len(text))
@@ -33,17 +37,26 @@ async def submit_answer(services: Services, uow: UnitOfWork, executor: User, sig
     async with guarded(uow, signal_id, ("submit_answer",)):
         signal = await staff_rules.locked(uow, signal_id)
         member(executor, signal.organization_id)
+        wanted = list(dict.fromkeys(photo_ids))[: services.config.max_photos]
+        found = await uow.photos.existing(wanted)
+        photos = [p for p in wanted if p in found]
+        today = services.now().astimezone(services.config.tz).date()
+        structure = rules.check(structure, today=today, horizon_days=services.config.answer_date_horizon_days,
+                                photos=len(photos), category=signal.category.name,
+                                photo_required=signal.category.code in services.region.photo_required)
         await move(services, uow, signal, "submit_answer", ("submit_answer",))
         for old in await uow.answers.open_versions(signal.id):
             old.review_status = "superseded"
         answer = Answer(signal_id=signal.id, version=await uow.answers.max_version(signal.id) + 1,
                         text=text, author_id=executor.id, organization_id=signal.organization_id,
-                        review_status="pending", created_at=services.now())
-        wanted = list(dict.fromkeys(photo_ids))[: services.config.max_photos]
-        found = await uow.photos.existing(wanted)
-        await uow.answers.add(answer, [p for p in wanted if p in found])
+                        review_status="pending", created_at=services.now(), kind=structure.kind,
+                        promised_on=structure.promised_on, competent=structure.competent)
+        await uow.answers.add(answer, photos)
+        answer.flags = await brushoff.flags_for(uow, services.region, answer, signal, len(photos))
         uow.signals.audit("submit_answer", signal_id=signal.id, actor_id=executor.id, answer_id=answer.id,
-                          version=answer.version, photos=len(found))
+                          version=answer.version, photos=len(photos), kind=structure.kind,
+                          promised_on=structure.promised_on.isoformat() if structure.promised_on else None,
+                          competent=structure.competent, flags=answer.flags)
         org = await uow.catalog.organization(signal.organization_id) if signal.organization_id else None
         note = Say(st.ANSWER_FOR_REVIEW.format(number=signal.number, organization=esc(org.name if org else "—")),
                    ((Button(st.CHECK_ANSWER, f"rv:{answer.id}"),),))
@@ -112,8 +125,9 @@ async def return_answer(services: Services, uow: UnitOfWork, moderator: User, an
 def resident_answer(services: Services, number: str, organization: str, answer: Answer) -> Say:
     """The published answer as residents receive it, with rating buttons."""
     url = services.config.portal_signal_url.format(number=number)
-    text = st.RESIDENT_ANSWER.format(number=number, organization=esc(organization), text=esc(answer.text),
-                                     url=esc(url)) + st.RATE_PROMPT
+    summary = "".join(f"{line}\n" for line in rules.summary_lines(answer.kind, answer.promised_on, answer.competent))
+    text = st.RESIDENT_ANSWER.format(number=number, organization=esc(organization),
+                                     text=summary + esc(answer.text), url=esc(url)) + st.RATE_PROMPT
     rate = ((Button(st.RATE_UP, f"rate:up:{answer.id}"), Button(st.RATE_DOWN, f"rate:down:{answer.id}")),)
     return Say(text, rate, tuple(p.photo_id for p in answer.photos))
 
@@ -128,7 +142,10 @@ async def publish_answer(services: Services, uow: UnitOfWork, moderator: User,
         await move(services, uow, signal, "publish_answer", REVIEW)
         answer.review_status, answer.reviewer_id, answer.reviewed_at = "published", moderator.id, services.now()
         uow.signals.audit("publish_answer", signal_id=signal.id, actor_id=moderator.id, answer_id=answer.id,
-                          version=answer.version)
+                          version=answer.version, kind=answer.kind)
+        if answer.flags:  # published although the card warned: the moderator's decision, with what was shown
+            uow.signals.audit("publish_override", signal_id=signal.id, actor_id=moderator.id,
+                              answer_id=answer.id, reasons=list(answer.flags))
         org = await uow.catalog.organization(answer.organization_id) if answer.organization_id else None
         message = resident_answer(services, signal.number, org.name if org else "—", answer)
         people = await uow.users.audience(signal)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import build_notifier
 from bot.config import load_settings
+from handlers import answer_texts as at
 from handlers import roles
 from handlers import staff_texts as st
 from storage.models import Answer, Organization, Signal
@@ -103,6 +104,7 @@ async def test_vk_resident_telegram_staff_full_cycle(services):
         await exe.say("/tasks")
         await exe.press(f"№{signal.number}")
         await exe.press(st.ANSWER_BUTTON)
+        await exe.press(at.KIND_BUTTONS["refusal"])
         await exe.say("Яма будет засыпана щебнем.")
         await exe.press("Пропустить")
         await exe.press(st.SUBMIT)
@@ -119,6 +121,7 @@ async def test_vk_resident_telegram_staff_full_cycle(services):
         await exe.say("/tasks")
         await exe.press(f"№{signal.number}")
         await exe.press(st.ANSWER_BUTTON)
+        await exe.press(at.KIND_BUTTONS["refusal"])
         await exe.say("Яма засыпана щебнем 3 июня, асфальтирование участка — до 20 июня силами МБУ «Дорожник».")
         await exe.press("Пропустить")
         await exe.press(st.SUBMIT)

@@ -50,6 +50,7 @@ async def in_work(services, count=1) -> tuple[dict[str, int], list[int]]:
 async def to_preview(conv, sid, peer=EXE, answer=ANSWER):
     out = await send(conv, peer, Press(f"tk:{sid}"))
     out = await send(conv, peer, press(out, st.ANSWER_BUTTON))
+    out = await send(conv, peer, Press("kind:refusal"))
     out = await send(conv, peer, Text(answer))
     out = await send(conv, peer, press(out, texts.SKIP))
     assert "Проверьте ответ" in said(out)
@@ -107,6 +108,7 @@ async def test_answer_length_limits_and_up_to_five_photos(services):
     _, (sid,) = await in_work(services)
     conv = Conversation(services)
     out = await send(conv, EXE, Press(f"ans:{sid}"))
+    out = await send(conv, EXE, Press("kind:refusal"))
     out = await send(conv, EXE, Text("А" * 4001))
     assert said(out) == st.ANSWER_TOO_LONG.format(max=4000, length=4001)
     out = await send(conv, EXE, Text(ANSWER))

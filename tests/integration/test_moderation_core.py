@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select, text
 
+from handlers import answer_texts as at
 from handlers import staff_texts as st
 from handlers import texts
 from handlers.callbacks import MAX_PAYLOAD_BYTES
@@ -214,6 +215,7 @@ async def test_full_cycle_file_accept_answer_return_resubmit_publish(services):
     assert signal.number in said(out)
     out = await send(conv, EXE, press(out, f"№{signal.number}"))
     out = await send(conv, EXE, press(out, st.ANSWER_BUTTON))
+    out = await send(conv, EXE, Press("kind:refusal"))
     out = await send(conv, EXE, Text("Сделаем."))
     assert said(out) == st.ANSWER_TOO_SHORT
     out = await send(conv, EXE, Text("Отсыпка ямы щебнем выполнена, асфальтирование — в плане."))
@@ -234,7 +236,7 @@ async def test_full_cycle_file_accept_answer_return_resubmit_publish(services):
     assert "Ответов на проверке: 1" in said(out)
     out = await send(conv, MOD, press(out, f"№{signal.number}"))
     assert "Иван Исполнителев" in said(out) and "осталось 10 раб. дн." in said(out)
-    assert "Похоже на шаблон" not in said(out) and len(out.replies[-1].photos) == 1
+    assert "Похоже на отписку" not in said(out) and len(out.replies[-1].photos) == 1
     out = await send(conv, MOD, press(out, st.RETURN))
     out = await send(conv, MOD, press(out, st.RETURN_LABELS["no_date"]))
     assert "✓ " + st.RETURN_LABELS["no_date"] in [b.label for b in buttons(out)]
@@ -249,6 +251,7 @@ async def test_full_cycle_file_accept_answer_return_resubmit_publish(services):
     out = await send(conv, EXE, Press(f"tk:{sid}"))
     assert "Когда асфальт?" in said(out)
     out = await send(conv, EXE, press(out, st.ANSWER_BUTTON))
+    out = await send(conv, EXE, Press("kind:refusal"))
     assert "Отсыпка ямы щебнем" in said(out)
     final = "Яма <у дома 5> заасфальтирована 12.05.2025 силами МУП «Ухтаспецавтодор» & принята по акту."
     out = await send(conv, EXE, Text(final))
@@ -517,7 +520,7 @@ async def test_review_card_warns_about_boilerplate(services):
     await accepted(services, sid, ids["org"])
     aid = await submitted(services, sid, BRUSH_OFF.format(street="Куратова", year=2026))
     out = await send(conv, MOD, Press(f"rv:{aid}"))
-    assert "Похоже на шаблон" in said(out) and "таких ответов: 2" in said(out) and "%" in said(out)
+    assert "Похоже на отписку" in said(out) and at.REASONS["similar"] in said(out)
 
 
 async def test_long_texts_are_trimmed_on_cards_with_a_way_to_read_all(services):

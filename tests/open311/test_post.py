@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from notifier.jobs import auto_close
 from sqlalchemy import select
 
 from handlers import staff_texts as st
@@ -54,6 +55,7 @@ async def test_posted_request_is_moderated_answered_published_and_closed_in_the_
         await exe.say("/tasks")
         await exe.press(f"№{signal.number}")
         await exe.press(st.ANSWER_BUTTON)
+        await exe.press("✖ Отказ с объяснением")
         await exe.say("Яма засыпана щебнем 3 июня, асфальт — до 20 июня.")
         await exe.press("Пропустить")
         await exe.press(st.SUBMIT)

@@ -26,6 +26,7 @@ async def staff_answers(instance, number: str) -> None:
         await exe.say("/tasks")
         await exe.press(f"№{number}")
         await exe.press(st.ANSWER_BUTTON)
+        await exe.press("✖ Отказ с объяснением")
         await exe.say(ANSWER)
         await exe.press("Пропустить")
         await exe.press(st.SUBMIT)

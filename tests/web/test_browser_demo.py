@@ -42,6 +42,7 @@ async def test_demo_persona_walk(services, db_url, tmp_path, browser, backend):
         await chat.say("/tasks")
         await chat.click(f"№{number}")
         await chat.click(st.ANSWER_BUTTON)
+        await chat.click("✖ Отказ с объяснением")
         await chat.say("Фонари заменены 2 июня, освещение во дворе восстановлено.")
         await chat.click("Пропустить")
         await chat.click(st.SUBMIT)
