@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from notifier.jobs import auto_close
 from sqlalchemy import select
 
 from handlers import staff_texts as st
