@@ -73,7 +73,9 @@ class WebChannel:
             return REREAD
         forgotten = isinstance(inp, Press) and inp.payload == "forget:yes" and not (outcome.failed or outcome.duplicate)
         if not outcome.duplicate:
-            await self.deliver(row.peer_id, outcome.replies, key=f"in:{row.id}", wipe=forgotten)
+            # a page has no toast on the pressed button (Telegram, VK): the notice is a line of its own
+            notice = [Say(outcome.notice)] if outcome.notice else []
+            await self.deliver(row.peer_id, notice + outcome.replies, key=f"in:{row.id}", wipe=forgotten)
             if outcome.replies and not outcome.failed:
                 self.inbox.replied(row.id)
         self._count(outcome, row)

@@ -20,7 +20,8 @@ SYKTYVKAR = (61.6688, 50.8364)
 async def consent(v: WebVisitor) -> None:
     replies = await v.say("/start")
     assert any("согласие" in t.lower() for t in replies), replies
-    await v.press("Согласен")
+    thanks = await v.press("Согласен")
+    assert thanks[0] == "Спасибо! Теперь можно сообщить о проблеме.", thanks  # the toast other channels show
 
 
 async def file_until_photos(v: WebVisitor, description: str) -> None:
