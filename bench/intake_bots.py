@@ -28,6 +28,12 @@ STEP_TIMEOUT = 120.0
 LOCATION = (61.67, 50.84)  # Syktyvkar: inside the region
 
 
+def location(n: int) -> tuple[float, float]:
+    """A place of its own for resident n, at least 300 m from every other resident's (same category), so
+    the «already reported nearby?» step never turns a benchmark filing into a «me too»."""
+    return LOCATION[0] + (n % 1_000_000) * 0.003, LOCATION[1] + (n // 1_000_000) * 0.05
+
+
 class BenchTelegram(FakeTelegram):
     """FakeTelegram whose photos are one size (read from the header, no thumbnails): the fake's own
     Pillow work would otherwise run on the event loop the measured bot shares."""
@@ -170,7 +176,7 @@ def intake_steps(r, n: int, photo: bytes) -> list:  # type: ignore[no-untyped-de
         ("text", r.say, (f"Житель {n}: яма во дворе дома {n % 97 + 1} на улице Ленина, уже месяц",)),
         ("photo", r.photo, (photo,)),
         ("press", r.press, (texts.DONE,)),
-        ("location", r.location, LOCATION),
+        ("location", r.location, location(n)),
         ("press", r.press, (texts.SEND,)),
     ]
 
