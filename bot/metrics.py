@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -23,6 +25,14 @@ class Metrics:
                                   ["channel"], registry=self.registry)
         self.notify_latency = Histogram("bot_notification_seconds", "From outbox row to delivery", ["channel"],
                                         buckets=LATENCY_BUCKETS, registry=self.registry)
+
+    def outcome(self, channel: str, failed: bool, error: str | None, duplicate: bool, received_at: float) -> None:
+        """Count one handled update: failed (by error class), or handled with its latency since receipt."""
+        if failed:
+            self.failed.labels(channel, error or "unknown").inc()
+        elif not duplicate:
+            self.handled.labels(channel).inc()
+            self.latency.labels(channel).observe(time.time() - received_at)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -154,11 +154,8 @@ class TelegramChannel:
             await self._set_commands(peer.peer_id, outcome.commands)
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             self.inbox.replied(row.id)
-        if outcome.failed:
-            self.metrics.failed.labels(self.name, outcome.error or "unknown").inc()
-        elif not outcome.duplicate:
-            self.metrics.handled.labels(self.name).inc()
-            self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())
+        self.metrics.outcome(self.name, outcome.failed, outcome.error, outcome.duplicate,
+                             row.received_at.timestamp())
         self._done(peer.peer_id)
 
     def _done(self, chat_id: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -19,7 +18,7 @@ from bot.vk.render import VkRenderer
 from handlers import texts
 from handlers.context import Services
 from handlers.conversation import Conversation
-from handlers.types import Outcome, Say
+from handlers.types import Say
 from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
@@ -114,7 +113,8 @@ class VkChannel:
             self.names.update(names(results[len(answer)]))
         if outcome.replies and not outcome.failed and not outcome.duplicate:
             self.inbox.replied(row.id)
-        self._count(outcome, row)
+        self.metrics.outcome(self.name, outcome.failed, outcome.error, outcome.duplicate,
+                             row.received_at.timestamp())
         self._done(row.peer_id)
         return 1
 
@@ -151,12 +151,6 @@ class VkChannel:
         for listener in self.listeners:
             listener()
 
-    def _count(self, outcome: Outcome, row: InboxUpdate) -> None:
-        if outcome.failed:
-            self.metrics.failed.labels(self.name, outcome.error or "unknown").inc()
-        elif not outcome.duplicate:
-            self.metrics.handled.labels(self.name).inc()
-            self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())
 
 
 def event_answer(event: dict, notice: str | None) -> Call:

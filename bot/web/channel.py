@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -78,7 +77,8 @@ class WebChannel:
             await self.deliver(row.peer_id, notice + outcome.replies, key=f"in:{row.id}", wipe=forgotten)
             if outcome.replies and not outcome.failed:
                 self.inbox.replied(row.id)
-        self._count(outcome, row)
+        self.metrics.outcome(self.name, outcome.failed, outcome.error, outcome.duplicate,
+                             row.received_at.timestamp())
         self._done(row.peer_id)
         return 1
 
@@ -135,12 +135,6 @@ class WebChannel:
             if not self._waiters[peer_id]:
                 del self._waiters[peer_id]
 
-    def _count(self, outcome: Outcome, row: InboxUpdate) -> None:
-        if outcome.failed:
-            self.metrics.failed.labels(self.name, outcome.error or "unknown").inc()
-        elif not outcome.duplicate:
-            self.metrics.handled.labels(self.name).inc()
-            self.metrics.latency.labels(self.name).observe(time.time() - row.received_at.timestamp())
 
     async def start(self) -> None:
         removed = await asyncio.to_thread(self.uploads.sweep)
