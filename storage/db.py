@@ -26,7 +26,7 @@ class Database:
             )
             _sqlite_immediate_transactions(self.engine)
         else:
-            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         self.sqlite_lock = asyncio.Lock() if self.is_sqlite else None
         self.reference = ReferenceCache()
