@@ -21,6 +21,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import random
 import shutil
 import sys
@@ -194,7 +195,15 @@ async def scenario(spec: dict) -> dict:
     pauses, pg = GcPauses(), spec.get("pg_pid")
     db_cpu = tree_cpu(pg) if pg else 0.0
     try:
+        prof_out = os.environ.get("BENCH_CPROFILE") if bot == "intake" else None
+        if prof_out:
+            import cProfile
+            prof = cProfile.Profile()
+            prof.enable()
         sat = await phase(fake, run, cls, 1_000_000, n, spec["photo_side"], 0.0)
+        if prof_out:
+            prof.disable()
+            prof.dump_stats(f"{prof_out}.{channel}.{spec['db']}")
         target = max(spec["paced_load"] * sat["rate"], 1.0)
         count = min(n, max(5, round(target * PACED_THINK)))
         paced = await phase(fake, run, cls, 2_000_000, count, spec["photo_side"], count / target)

@@ -62,7 +62,7 @@ class InboxProcessor:
     async def store(self, items: Sequence[tuple[str, int, dict[str, Any]]]) -> list[InboxUpdate]:
         """Store a batch in one transaction; returns the rows that were new (redeliveries are skipped)."""
         async with self.services.uow() as uow:
-            rows = await inbox.put_many(uow.session, uow.dialect, self.channel, items, self.instance.id)
+            rows = await inbox.put_many(uow.conn, uow.dialect, self.channel, items, self.instance.id)
             await uow.commit()
         return rows
 
@@ -157,7 +157,7 @@ class InboxProcessor:
 
     async def _resend_orphan(self, row: InboxUpdate) -> None:
         async with self.services.uow() as uow:  # by one instance, and only if not superseded
-            claimed = await inbox.claim_orphan(uow.session, row, self.instance.id)
+            claimed = await inbox.claim_orphan(uow.conn, row, self.instance.id)
             await uow.commit()
         if claimed:
             await self.resend(row, [Say.from_dict(r) for r in row.replies or []])
@@ -168,7 +168,7 @@ class InboxProcessor:
         log.error("a %s update could not be handled and is set aside", self.channel, exc_info=exc)
         error = error_class(exc)
         async with self.services.uow() as uow:
-            await inbox.mark_failed(uow.session, [row.id], error)
+            await inbox.mark_failed(uow.conn, [row.id], error)
             await uow.commit()
         try:
             await self.poisoned(row, error)
@@ -195,7 +195,7 @@ class InboxProcessor:
                 continue
             try:
                 async with self.services.uow() as uow:
-                    await inbox.mark_replied_many(uow.session, sorted(ids))
+                    await inbox.mark_replied_many(uow.conn, sorted(ids))
                     await uow.commit()
             except Exception as exc:  # kept and retried: a lost mark would resend a reply after a restart
                 log.warning("could not record sent replies (%s); retrying", type(exc).__name__)

@@ -94,7 +94,7 @@ class Conversation:
             return True
         try:
             async with self.services.uow() as uow:
-                await inbox.mark_failed(uow.session, inbox_ids, error_class(exc) + note)
+                await inbox.mark_failed(uow.conn, inbox_ids, error_class(exc) + note)
                 await uow.commit()
             return True
         except Exception as db_exc:
@@ -108,7 +108,7 @@ class Conversation:
             return
         try:
             async with self.services.uow() as uow:
-                await inbox.mark_handled(uow.session, inbox_ids)
+                await inbox.mark_handled(uow.conn, inbox_ids)
                 await uow.commit()
         except DBAPIError as exc:
             log.warning("could not mark inbox rows handled: %s", type(exc).__name__)
@@ -117,10 +117,9 @@ class Conversation:
         """Download photos outside the transaction, and only when a step is waiting for them."""
         async with self.services.uow() as uow:
             state = await uow.dialogs.load(peer.channel, peer.peer_id, lock=False)
-            user = await uow.users.get(peer.channel, peer.peer_id)
+            user = await uow.people.find(peer.channel, peer.peer_id)
             expecting = STEPS.get(state.step)
             wanted = expecting is not None and expecting.accepts_photos and user is not None and user.consent_at
-            await uow.commit()
         if not wanted:
             return Unsupported("photo_unexpected")
         return await ingest(self.services, inp.refs)
@@ -130,20 +129,21 @@ class Conversation:
         the replies with it (a redelivery or an update that must wait for an earlier one rolls back)."""
         async with self.services.uow() as uow:
             state = await uow.dialogs.load(peer.channel, peer.peer_id)
-            user = await uow.users.get_or_create(peer.channel, peer.peer_id)
-            if user.unreachable_at is not None:  # they write to us again: reachable again
-                user.unreachable_at = None
+            user = await uow.people.find_or_enrol(peer.channel, peer.peer_id)
+            await uow.people.reachable(user)
             turn = Turn(self.services, uow, peer, user, state)
             await dispatch(turn, inp)
             remember_menu(turn)
             refresh_commands(turn)
+            if not turn.data.get("forgotten"):
+                await uow.dialogs.save(state)
             if inbox_ids:
                 replies = [reply.to_dict() for reply in turn.outcome.replies]
-                status = await inbox.finish_turn(uow.session, inbox_ids, replies)
+                status = await inbox.finish_turn(uow.conn, inbox_ids, replies)
                 if status != "done":  # nothing of this turn is kept: the transaction rolls back
                     return Outcome(duplicate=status == "duplicate", later=status == "later")
                 if turn.data.get("forgotten"):  # 152-ФЗ: this update goes too, now that it is handled
-                    await inbox.forget_peer(uow.session, peer.channel, peer.peer_id)
+                    await inbox.forget_peer(uow.conn, peer.channel, peer.peer_id)
             await uow.commit()
             return turn.outcome
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from handlers.context import Services
 from handlers.types import Button, Input, Outcome, Peer, Say
-from storage.models import DialogState, User
+from storage.rows import Person, State
 from storage.uow import UnitOfWork
 
 StepHandler = Callable[["Turn", Input], Awaitable[None]]
@@ -33,8 +33,8 @@ class Turn:
     services: Services
     uow: UnitOfWork
     peer: Peer
-    user: User
-    state: DialogState
+    user: Person
+    state: State
     outcome: Outcome = field(default_factory=Outcome)
 
     @property

@@ -49,8 +49,7 @@ async def start(turn: Turn, _args: str) -> None:
 @registry.action("consent", needs_consent=False)
 async def consent(turn: Turn, _args: list[str]) -> None:
     if turn.user.consent_at is None:
-        turn.user.consent_at = turn.services.now()
-        turn.user.display_name = (turn.peer.display_name or "")[:128] or None
+        await turn.uow.people.consent(turn.user, turn.services.now(), (turn.peer.display_name or "")[:128] or None)
         turn.uow.signals.audit("consent_given", signal_id=None, actor_id=turn.user.id)
     turn.notice(texts.CONSENT_THANKS)
     await main_menu(turn, texts.CONSENT_THANKS)

@@ -83,7 +83,7 @@ async def may_read(turn: Turn, organization_id: int | None) -> None:
     """Moderators read everything; executors only their organizations' signals."""
     if turn.has_role("moderator"):
         return
-    if turn.has_role("executor") and organization_id in {m.organization_id for m in turn.user.memberships}:
+    if turn.has_role("executor") and organization_id in turn.user.organization_ids:
         return
     raise Forbidden()
 

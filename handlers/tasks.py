@@ -18,7 +18,7 @@ registry = Registry("tasks")
 
 
 def _organizations(turn: Turn) -> set[int]:
-    return {m.organization_id for m in turn.user.memberships}
+    return set(turn.user.organization_ids)
 
 
 async def own_task(turn: Turn, signal_id: int) -> Signal:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.instances import InstanceLock
 from storage.refcache import ReferenceCache
+from storage.sqlite_inline import inline_creator
 
 
 class Database:
@@ -22,11 +23,11 @@ class Database:
         if self.is_sqlite:
             _ensure_sqlite_dir(url)
             self.engine: AsyncEngine = create_async_engine(
-                url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0
-            )
+                url, echo=echo, pool_size=1, max_overflow=0,
+                async_creator=inline_creator(make_url(url).database or ":memory:", timeout=30))
             _sqlite_immediate_transactions(self.engine)
         else:
-            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         self.sqlite_lock = asyncio.Lock() if self.is_sqlite else None
         self.reference = ReferenceCache()

@@ -53,6 +53,10 @@ class User(Base):
     def role_names(self) -> set[str]:
         return {"resident", *(r.role for r in self.roles)}
 
+    @property
+    def organization_ids(self) -> tuple[int, ...]:
+        return tuple(sorted(m.organization_id for m in self.memberships))
+
 
 class UserRole(Base):
     __tablename__ = "user_roles"

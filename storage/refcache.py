@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import Category, KeyValue, Municipality, Route
 from storage.types import utcnow
@@ -62,7 +62,7 @@ class ReferenceCache:
         """Forget everything now (this process changed the data)."""
         self._snapshot, self._version, self._checked = None, None, float("-inf")
 
-    async def get(self, session: AsyncSession) -> Snapshot:
+    async def get(self, session: AsyncConnection | AsyncSession) -> Snapshot:
         now = time.monotonic()
         if now - self._checked >= CHECK_EVERY:
             version = await session.scalar(select(KeyValue.value).where(KeyValue.key == VERSION_KEY))
@@ -74,12 +74,15 @@ class ReferenceCache:
         return self._snapshot
 
 
-async def _load(session: AsyncSession) -> Snapshot:
-    places = [Place(m.id, m.code, m.name, m.kind, m.centre, m.latitude, m.longitude, m.locative)
-              for m in await session.scalars(select(Municipality).order_by(Municipality.id))]
-    kinds = [Kind(c.id, c.code, c.name, c.position)
-             for c in await session.scalars(select(Category).order_by(Category.position, Category.id))]
-    routes = {(r.municipality_id, r.category_id): r.organization_id for r in await session.scalars(select(Route))}
+async def _load(db: AsyncConnection | AsyncSession) -> Snapshot:
+    """Read every row as plain columns (Core), so a connection or a session will do."""
+    m, c, r = Municipality.__table__.c, Category.__table__.c, Route.__table__.c
+    places = [Place(row.id, row.code, row.name, row.kind, row.centre, row.latitude, row.longitude, row.locative)
+              for row in await db.execute(select(Municipality.__table__).order_by(m.id))]
+    kinds = [Kind(row.id, row.code, row.name, row.position)
+             for row in await db.execute(select(Category.__table__).order_by(c.position, c.id))]
+    routes = {(row.municipality_id, row.category_id): row.organization_id
+              for row in await db.execute(select(r.municipality_id, r.category_id, r.organization_id))}
     return Snapshot(places, kinds, routes)
 
 

@@ -12,10 +12,11 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
-from aiogram.types import BotCommand, BotCommandScopeChat, CallbackQuery, Update
+from aiogram.types import BotCommand, BotCommandScopeChat
 
 from bot.inbox import REREAD, InboxProcessor
 from bot.metrics import Metrics
+from bot.telegram.api import BotApi
 from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.inputs import callback_input, message_input, peer_of
 from bot.telegram.polling import Poller
@@ -76,7 +77,8 @@ class TelegramChannel:
         self.bot = bot
         self.services = services
         self.conversation = conversation
-        self.renderer = TelegramRenderer(bot, services)
+        self.api = BotApi(bot)
+        self.renderer = TelegramRenderer(bot, services, api=self.api)
         self.album_wait = album_wait
         self.inbox = InboxProcessor(services, self.name, self._handle_rows, self._resend, self._poisoned)
         self.poller = Poller(bot, self.ingest, ALLOWED_UPDATES) if poll else None
@@ -108,11 +110,11 @@ class TelegramChannel:
             if time.time() - parts[-1].received_at.timestamp() < self.album_wait and len(rows) == len(parts):
                 return 0  # more parts of the album may still arrive
             return await self._album(parts)
-        update = Update.model_validate(first.payload, context={"bot": self.bot})
-        if update.callback_query is not None:
-            return await self._callback(update.callback_query, first)
-        if update.message is not None:
-            return await self._input(peer_of(update.message), message_input(update.message), [first])
+        query, message = first.payload.get("callback_query"), first.payload.get("message")
+        if isinstance(query, dict):
+            return await self._callback(query, first)
+        if isinstance(message, dict):
+            return await self._input(peer_of(message), message_input(message), [first])
         await self.conversation.mark_handled([first.id])
         return 1
 
@@ -120,7 +122,7 @@ class TelegramChannel:
         refs: list[PhotoRef] = []
         peer = None
         for row in parts:
-            message = Update.model_validate(row.payload, context={"bot": self.bot}).message
+            message = row.payload["message"]
             peer = peer_of(message)
             inp = message_input(message)
             if isinstance(inp, Photos):
@@ -128,15 +130,16 @@ class TelegramChannel:
         consumed = await self._input(peer, Photos(tuple(refs)), parts)
         return len(parts) if consumed == 1 else consumed
 
-    async def _callback(self, query: CallbackQuery, row: InboxUpdate) -> int:
+    async def _callback(self, query: dict[str, Any], row: InboxUpdate) -> int:
         peer, inp = callback_input(query, self.services.signing_key)
         outcome = await self.conversation.handle(peer, inp, [row.id])
         if outcome.later:
             return REREAD
         if not outcome.duplicate:
+            params = {"callback_query_id": query.get("id")} | ({"text": outcome.notice[:200]} if outcome.notice else {})
             try:
-                await query.answer(outcome.notice[:200] if outcome.notice else None)
-            except TelegramAPIError as exc:
+                await self.api.call("answerCallbackQuery", params)
+            except (TelegramAPIError, TelegramNetworkError) as exc:
                 log.info("callback answer failed: %s", type(exc).__name__)
         await self._finish(peer, outcome, row)
         return 1

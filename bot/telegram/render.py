@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.types import (
-    BufferedInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-)
+from aiogram.types import BufferedInputFile, InputMediaPhoto
 
 from bot.photo_cache import load_photos, remember
+from bot.telegram.api import BotApi
 from handlers.callbacks import sign
 from handlers.context import Services
 from handlers.textsplit import split_text
@@ -29,17 +23,16 @@ TEXT_LIMIT = 4096
 SHARE_LOCATION = "📍 Отправить геопозицию"
 
 
-def keyboard(reply: Say, key: bytes, chat_id: int) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+def keyboard(reply: Say, key: bytes, chat_id: int) -> dict[str, Any] | None:
+    """The Bot API's reply_markup object (an inline keyboard, or a reply keyboard asking for the location)."""
     if reply.ask_location:
-        rows = [[KeyboardButton(text=SHARE_LOCATION, request_location=True)]]
-        rows += [[KeyboardButton(text=b.label) for b in row] for row in reply.buttons]
-        return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
+        rows: list[list[dict[str, Any]]] = [[{"text": SHARE_LOCATION, "request_location": True}]]
+        rows += [[{"text": b.label} for b in row] for row in reply.buttons]
+        return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=b.label, callback_data=sign(key, CHANNEL, chat_id, b.payload)) for b in row]
-        for row in reply.buttons
-    ])
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": sign(key, CHANNEL, chat_id, b.payload)}
+                                 for b in row] for row in reply.buttons]}
 
 
 class Stopped(Exception):
@@ -66,8 +59,9 @@ class TelegramRenderer:
     `on_retry_after(chat_id, seconds)` (the notifier's limiter takes it as a penalty)."""
 
     def __init__(self, bot: Bot, services: Services, *, wait_budget: float = 90.0,
-                 on_retry_after: Callable[[int, float], None] | None = None) -> None:
+                 on_retry_after: Callable[[int, float], None] | None = None, api: BotApi | None = None) -> None:
         self.bot = bot
+        self.api = api or BotApi(bot)
         self.services = services
         self.wait_budget = wait_budget
         self.on_retry_after = on_retry_after
@@ -100,9 +94,10 @@ class TelegramRenderer:
             pieces = split_text(reply.text, TEXT_LIMIT)
             for i, piece in enumerate(pieces):
                 last = i == len(pieces) - 1
-                await self._call(chat_id, progress, waited,
-                                 lambda p=piece, m=(markup if last else None): self.bot.send_message(
-                                     chat_id, p, parse_mode="HTML", reply_markup=m))
+                params = {"chat_id": chat_id, "text": piece, "parse_mode": "HTML"}
+                if last and markup is not None:
+                    params["reply_markup"] = markup
+                await self._call(chat_id, progress, waited, lambda p=params: self.api.call("sendMessage", p))
 
     async def _photos(self, chat_id: int, photo_ids: Sequence[int], progress: _Progress,
                       waited: list[float]) -> None:

@@ -14,6 +14,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
+from bot.telegram.api import BotApi
 from bot.telegram.render import Stopped, TelegramRenderer
 from handlers.context import Services
 from handlers.types import Say
@@ -29,8 +30,9 @@ class TelegramSender:
 
     channel = "telegram"
 
-    def __init__(self, bot: Bot, services: Services, *, max_inline_wait: float = 15.0) -> None:
-        self.renderer = TelegramRenderer(bot, services, wait_budget=max_inline_wait)
+    def __init__(self, bot: Bot, services: Services, *, max_inline_wait: float = 15.0,
+                 api: BotApi | None = None) -> None:
+        self.renderer = TelegramRenderer(bot, services, wait_budget=max_inline_wait, api=api)
         self._progress: OrderedDict[str, int] = OrderedDict()
 
     def penalize_with(self, penalize: Callable[[int, float], None]) -> None:

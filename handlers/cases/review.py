@@ -112,7 +112,7 @@ async def return_answer(services: Services, uow: UnitOfWork, moderator: User, an
         uow.signals.audit("return_answer", signal_id=signal.id, actor_id=moderator.id, answer_id=answer.id,
                           reasons=reasons, comment=comment)
         author = await uow.users.by_id(answer.author_id) if answer.author_id else None
-        people = [author] if author and signal.organization_id in {m.organization_id for m in author.memberships} \
+        people = [author] if author and signal.organization_id in author.organization_ids \
             else list(await uow.users.members_of(signal.organization_id or 0))
         note = Say(st.EXECUTOR_RETURNED.format(number=signal.number, details=esc(details)),
                    ((Button(st.OPEN_TASK, f"tk:{signal.id}"),),))

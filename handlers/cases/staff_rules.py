@@ -32,7 +32,7 @@ def require(user: User, role: str) -> None:
 
 def member(user: User, organization_id: int | None) -> None:
     require(user, "executor")
-    if organization_id is None or organization_id not in {m.organization_id for m in user.memberships}:
+    if organization_id is None or organization_id not in user.organization_ids:
         raise Forbidden(st.OTHER_ORG)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import Category, Municipality, Organization, Route
 from storage.refcache import Kind, Place, ReferenceCache, bump
@@ -17,9 +17,15 @@ def fold(name: str) -> str:
 
 
 class Catalog:
-    def __init__(self, session: AsyncSession, cache: ReferenceCache) -> None:
-        self.s = session
+    def __init__(self, conn: AsyncConnection | AsyncSession, session: Callable[[], AsyncSession],
+                 cache: ReferenceCache) -> None:
+        self.c = conn  # the cached reference data is read with Core
+        self._session = session  # organizations are ORM rows
         self.cache = cache
+
+    @property
+    def s(self) -> AsyncSession:
+        return self._session()
 
     async def changed(self) -> None:
         """Reference data changed in this transaction: every instance reloads its cache."""
@@ -27,7 +33,7 @@ class Catalog:
         self.cache.drop()
 
     async def municipalities(self) -> list[Place]:
-        return (await self.cache.get(self.s)).places
+        return (await self.cache.get(self.c)).places
 
     async def municipality(self, mid: int) -> Place | None:
         return next((m for m in await self.municipalities() if m.id == mid), None)
@@ -38,7 +44,7 @@ class Catalog:
         return next((m for m in await self.municipalities() if m.name.casefold() == wanted), None)
 
     async def categories(self) -> list[Kind]:
-        return (await self.cache.get(self.s)).kinds
+        return (await self.cache.get(self.c)).kinds
 
     async def category(self, cid: int) -> Kind | None:
         return next((c for c in await self.categories() if c.id == cid), None)
@@ -71,7 +77,7 @@ class Catalog:
         return org
 
     async def route(self, municipality_id: int, category_id: int) -> Organization | None:
-        org_id = (await self.cache.get(self.s)).routes.get((municipality_id, category_id))
+        org_id = (await self.cache.get(self.c)).routes.get((municipality_id, category_id))
         return await self.s.get(Organization, org_id) if org_id is not None else None
 
     async def set_route(self, municipality_id: int, category_id: int, organization_id: int) -> None:

@@ -2,37 +2,44 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, String, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import DialogState
+from storage.rows import State
 from storage.types import UTCDateTime, utcnow
 
 # One statement that creates the state if absent and returns it (locked on PostgreSQL). Plain SQL both
-# databases speak, so it is compiled once (SQLAlchemy never caches its SQLite ON CONFLICT construct).
-_LOAD_STATE = select(DialogState).from_statement(
-    text("INSERT INTO dialog_states (channel, peer_id, step, data, updated_at) "
-         "VALUES (:channel, :peer_id, 'idle', '{}', :now) "
-         "ON CONFLICT (channel, peer_id) DO UPDATE SET updated_at = excluded.updated_at "
-         "RETURNING channel, peer_id, step, data, updated_at")
-    .bindparams(bindparam("now", type_=UTCDateTime()))
-    .columns(*DialogState.__table__.c))
+# databases speak, compiled once; Core rows, no ORM on the hot path.
+_LOAD = text("INSERT INTO dialog_states (channel, peer_id, step, data, updated_at) "
+             "VALUES (:channel, :peer_id, 'idle', '{}', :now) "
+             "ON CONFLICT (channel, peer_id) DO UPDATE SET updated_at = excluded.updated_at "
+             "RETURNING step, data") \
+    .bindparams(bindparam("now", type_=UTCDateTime())).columns(step=String(), data=JSON())
+_PEEK = text("SELECT step, data FROM dialog_states WHERE channel = :channel AND peer_id = :peer_id") \
+    .columns(step=String(), data=JSON())
+_SAVE = text("UPDATE dialog_states SET step = :step, data = :data WHERE channel = :channel AND peer_id = :peer_id") \
+    .bindparams(bindparam("data", type_=JSON()))
 
 
 class DialogStates:
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self.s = session
+    def __init__(self, conn: AsyncConnection, dialect: str) -> None:
+        self.c = conn
         self.dialect = dialect
 
-    async def load(self, channel: str, peer_id: int, *, lock: bool = True) -> DialogState:
+    async def load(self, channel: str, peer_id: int, *, lock: bool = True) -> State:
         """A person's dialog state (created if absent). With `lock`, one statement upserts and returns
         the row; on PostgreSQL the upsert locks it, so one person's updates are handled strictly one after
         another, even across instances (SQLite has one writer anyway)."""
+        params = {"channel": channel, "peer_id": peer_id}
         if not lock:
-            found = await self.s.scalar(
-                select(DialogState).where(DialogState.channel == channel, DialogState.peer_id == peer_id))
-            return found or DialogState(channel=channel, peer_id=peer_id, step="idle", data={})
-        state = await self.s.scalar(_LOAD_STATE, {"channel": channel, "peer_id": peer_id, "now": utcnow()},
-                                    execution_options={"populate_existing": True})
-        assert state is not None
-        return state
+            row = (await self.c.execute(_PEEK, params)).first()
+            return State(channel, peer_id, row.step, row.data or {}) if row else State(channel, peer_id)
+        row = (await self.c.execute(_LOAD, params | {"now": utcnow()})).one()
+        return State(channel, peer_id, row.step, row.data or {})
+
+    async def save(self, state: State) -> None:
+        """Write the step and data back if the turn changed them."""
+        if state.changed:
+            await self.c.execute(_SAVE, {"channel": state.channel, "peer_id": state.peer_id,
+                                         "step": state.step, "data": state.data})
+            state.saved()

@@ -21,6 +21,7 @@ from storage.models import (
     User,
     UserRole,
 )
+from storage.rows import Person
 
 # built once: building a statement costs more than running it, and this one runs on every turn
 _PERSON = select(User).where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id")) \
@@ -93,7 +94,7 @@ class Users:
             .order_by(AuditEvent.id.desc()).limit(1))
         return await self.s.get(User, actor_id) if actor_id is not None else None
 
-    async def forget(self, user: User) -> int:
+    async def forget(self, user: User | Person) -> int:
         """152-ФЗ: delete the person's data; signals already in work stay, without the author.
         Returns how many unmoderated signals went with them."""
         s = self.s
@@ -111,5 +112,5 @@ class Users:
             DialogState.channel == user.channel, DialogState.peer_id == user.external_id)
             .values(step="idle", data={}))
         await inbox.forget_peer(s, user.channel, user.external_id)
-        await s.delete(user)
+        await s.execute(delete(User).where(User.id == user.id))  # roles and memberships cascade
         return len(unmoderated)

@@ -23,7 +23,7 @@ async def test_cache_serves_without_queries_and_sees_another_process_change(serv
         async with other.sessions() as session:
             from storage.repos.catalog import Catalog
 
-            catalog = Catalog(session, other.reference)
+            catalog = Catalog(session, lambda: session, other.reference)
             assert await catalog.route(ukhta.id, roads.id) is None
             statements: list[str] = []
             event.listen(other.engine.sync_engine, "before_cursor_execute",
@@ -34,7 +34,7 @@ async def test_cache_serves_without_queries_and_sees_another_process_change(serv
             await uow.catalog.set_route(ukhta.id, roads.id, org.id)
             await uow.commit()
         async with other.sessions() as session:
-            route = await Catalog(session, other.reference).route(ukhta.id, roads.id)
+            route = await Catalog(session, lambda: session, other.reference).route(ukhta.id, roads.id)
             assert route is not None and route.name == "ГБУ «Дороги Коми»"
     finally:
         await other.dispose()

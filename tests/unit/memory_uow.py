@@ -363,6 +363,28 @@ class DialogStates:
                 self.st.states[(channel, peer_id)] = state
         return state
 
+    async def save(self, state: DialogState) -> None:
+        return None  # the store holds the very object the turn changed
+
+
+class People:
+    """The turn's view of a person (the database keeps plain rows; here the stored User stands in)."""
+
+    def __init__(self, store: Store) -> None:
+        self.users = Users(store)
+
+    async def find(self, channel: str, external_id: int) -> User | None:
+        return await self.users.get(channel, external_id)
+
+    async def find_or_enrol(self, channel: str, external_id: int) -> User:
+        return await self.users.get_or_create(channel, external_id)
+
+    async def consent(self, person: User, now: datetime, name: str | None) -> None:
+        person.consent_at, person.display_name = now, name
+
+    async def reachable(self, person: User) -> None:
+        person.unreachable_at = None
+
 
 class Nearby:
     def __init__(self, store: Store) -> None:
@@ -409,7 +431,7 @@ class FakeUnitOfWork:
         self.store = store
         self.users, self.catalog, self.signals = Users(store), Catalog(store), Signals(store)
         self.answers, self.extensions, self.photos = Answers(store), Extensions(store), Photos(store)
-        self.outbox, self.dialogs = Outbox(store), DialogStates(store)
+        self.outbox, self.dialogs, self.people = Outbox(store), DialogStates(store), People(store)
         self.nearby, self.supporters = Nearby(store), Supporters(store)
         self._after_commit: list = []
         self._committed = False

@@ -23,17 +23,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class SlowDownBot:
-    """A Bot stand-in answering 429 (retry_after 20 s) to the first `refusals` sendMessage calls."""
+    """A Bot API stand-in (bot.telegram.api.BotApi's one method) answering 429 (retry_after 20 s) to the
+    first `refusals` sendMessage calls."""
 
     def __init__(self, refusals: int) -> None:
         self.refusals, self.sent = refusals, []
 
-    async def send_message(self, chat_id, text, **_kw):  # type: ignore[no-untyped-def]
+    async def call(self, method, params):  # type: ignore[no-untyped-def]
+        assert method == "sendMessage"
         if self.refusals:
             self.refusals -= 1
-            raise TelegramRetryAfter(SendMessage(chat_id=chat_id, text=text), "Too Many Requests", 20)
-        self.sent.append(text)
-        return SimpleNamespace(photo=None)
+            raise TelegramRetryAfter(SendMessage(chat_id=params["chat_id"], text=params["text"]),
+                                     "Too Many Requests", 20)
+        self.sent.append(params["text"])
+        return {"message_id": len(self.sent)}
 
 
 async def test_inline_429_waits_stay_within_the_budget_and_reach_the_limiter(monkeypatch):
@@ -44,7 +47,7 @@ async def test_inline_429_waits_stay_within_the_budget_and_reach_the_limiter(mon
 
     monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     bot = SlowDownBot(refusals=3)
-    sender = TelegramSender(bot, SimpleNamespace(signing_key=b"k"), max_inline_wait=15.0)  # type: ignore[arg-type]
+    sender = TelegramSender(bot, SimpleNamespace(signing_key=b"k"), max_inline_wait=15.0, api=bot)  # type: ignore[arg-type]
     penalties: list[tuple[int, float]] = []
     sender.penalize_with(lambda peer, seconds: penalties.append((peer, seconds)))
     replies = [Say("первое"), Say("второе")]
@@ -66,17 +69,18 @@ async def test_a_retry_continues_after_the_messages_already_delivered(monkeypatc
 
     monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     bot = SlowDownBot(refusals=0)
-    sender = TelegramSender(bot, SimpleNamespace(signing_key=b"k"), max_inline_wait=15.0)  # type: ignore[arg-type]
-    original = bot.send_message
+    sender = TelegramSender(bot, SimpleNamespace(signing_key=b"k"), max_inline_wait=15.0, api=bot)  # type: ignore[arg-type]
+    original = bot.call
     calls = {"n": 0}
 
-    async def second_call_refused(chat_id, text, **kw):  # type: ignore[no-untyped-def]
+    async def second_call_refused(method, params):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 2:
-            raise TelegramRetryAfter(SendMessage(chat_id=chat_id, text=text), "Too Many Requests", 40)
-        return await original(chat_id, text, **kw)
+            raise TelegramRetryAfter(SendMessage(chat_id=params["chat_id"], text=params["text"]),
+                                     "Too Many Requests", 40)
+        return await original(method, params)
 
-    bot.send_message = second_call_refused  # type: ignore[method-assign]
+    bot.call = second_call_refused  # type: ignore[method-assign]
     with pytest.raises(RetryAfter):
         await sender.send(8, [Say("раз"), Say("два"), Say("три")], key="row-9")
     await sender.send(8, [Say("раз"), Say("два"), Say("три")], key="row-9")
