@@ -13,6 +13,7 @@ from storage.repos.answers import Answers, Extensions
 from storage.repos.apikeys import ApiKeys
 from storage.repos.catalog import Catalog
 from storage.repos.dialogs import DialogStates
+from storage.repos.followups import Followups
 from storage.repos.nearby import Nearby, Supporters
 from storage.repos.open311 import Filings, PublicSignals
 from storage.repos.outbox import Outbox
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.signals = Signals(self.session, self.dialect)
         self.answers = Answers(self.session)
         self.extensions = Extensions(self.session)
+        self.followups = Followups(self.session)
         self.photos = Photos(self.session)
         self.nearby = Nearby(self.session)
         self.supporters = Supporters(self.session)

@@ -169,7 +169,7 @@ async def test_scheduler_runs_leader_jobs_only_on_the_leader(services, world):
     await scheduler.start()
     try:
         assert {j.id for j in scheduler.scheduler.get_jobs()} == {
-            "outbox_sweep", "remind_due", "overdue_list", "digest", "auto_close"}
+            "outbox_sweep", "remind_due", "overdue_list", "digest", "auto_close", "followup"}
         await world.signal("in_progress", due_on=date(2026, 1, 14))
         await eventually(lambda: scheduler.leadership.is_leader, what="leadership")
         scheduler.leadership.is_leader = False

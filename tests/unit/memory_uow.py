@@ -21,6 +21,7 @@ from storage.models import (
     Category,
     DialogState,
     ExtensionRequest,
+    Followup,
     Municipality,
     Organization,
     OrganizationMember,
@@ -60,6 +61,7 @@ class Store:
     answers: dict[int, Answer] = field(default_factory=dict)
     ratings: list[dict[str, Any]] = field(default_factory=list)
     extensions: dict[int, ExtensionRequest] = field(default_factory=dict)
+    followups: dict[int, Followup] = field(default_factory=dict)
     photos: dict[int, str] = field(default_factory=dict)  # id → sha256
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
@@ -401,6 +403,14 @@ class Supporters:
         return [self.st.refresh(self.st.signals[i]) for i in ids if i in self.st.signals]
 
 
+class Followups:
+    def __init__(self, store: Store) -> None:
+        self.st = store
+
+    async def add(self, followup: Followup) -> None:
+        self.st.followups[followup.answer_id] = followup
+
+
 class FakeUnitOfWork:
     """Same shape as storage.uow.UnitOfWork. Changes are visible at once (no rollback): the use cases
     check before they change, which the database tests prove with a real rollback."""
@@ -411,6 +421,7 @@ class FakeUnitOfWork:
         self.answers, self.extensions, self.photos = Answers(store), Extensions(store), Photos(store)
         self.outbox, self.dialogs = Outbox(store), DialogStates(store)
         self.nearby, self.supporters = Nearby(store), Supporters(store)
+        self.followups = Followups(store)
         self._after_commit: list = []
         self._committed = False
 
