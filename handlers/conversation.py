@@ -16,6 +16,7 @@ from handlers import (
     intake_finish,
     queue,
     rating,
+    reroute,
     resident,
     review,
     signal_card,
@@ -42,7 +43,7 @@ DB_ATTEMPTS = 5
 # Every dialog module's registry; a step, command or button prefix claimed twice stops the start-up.
 DIALOGS = (resident.registry, intake.registry, intake_finish.registry, queue.registry, signal_card.registry,
            review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry,
-           followup.registry)
+           followup.registry, reroute.registry)
 include(*DIALOGS)
 
 

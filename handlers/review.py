@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import answer_card, menus, track_record
+from handlers import followup_texts as ft
 from handlers import staff_format as sf
 from handlers import staff_texts as st
 from handlers.cases import review as uc
@@ -75,6 +76,8 @@ async def review_card(turn: Turn, args: list[str]) -> None:
         organization=esc(org.name if org else "—"), due=sf.due_left(signal.due_on, today(turn)),
         warning=warning, description=esc(description), photos=len(answer.photos) or "нет", text=esc(body))
     rows = [(Button(st.PUBLISH, f"pub:{answer.id}"), Button(st.RETURN, f"ret:{answer.id}"))]
+    if answer.kind == "not_ours":
+        rows.append((Button(ft.REROUTE, f"rro:{answer.id}:0"),))
     if trimmed:
         rows.append((Button(st.FULL_ANSWER, f"fa:{answer.id}"),))
     rows += [(Button(st.OPEN_SIGNAL, f"sg:{signal.id}"),), (Button(st.TO_LIST, "rvl:0"),)]
