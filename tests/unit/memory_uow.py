@@ -33,6 +33,7 @@ from storage.models import (
 from storage.refcache import Kind, Place
 from storage.region import distance_km
 from storage.repos.catalog import fold
+from storage.repos.followups import AnswerFacts
 from storage.repos.nearby import CLOSED_STATUSES, Near
 from storage.types import utcnow
 
@@ -409,6 +410,12 @@ class Followups:
 
     async def add(self, followup: Followup) -> None:
         self.st.followups[followup.answer_id] = followup
+
+    async def answer_facts(self, organization_id: int, since: datetime) -> list[AnswerFacts]:
+        return [AnswerFacts(bool(a.flags), a.review_status == "published", a.reopened_at is not None,
+                            self.st.signals[a.signal_id].accepted_at,
+                            a.reviewed_at if a.review_status == "published" else None)
+                for a in self.st.answers.values() if a.organization_id == organization_id and a.created_at >= since]
 
 
 class FakeUnitOfWork:
