@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -116,7 +117,20 @@ async def close_silent_one(services: Services, answer_id: int) -> bool:
     return True
 
 
-async def run(services: Services) -> tuple[int, int]:
+class Run(NamedTuple):
+    """What one run of the job did (printed by `jobs run followup`)."""
+
+    asked: int
+    closed: int
+
+    def __str__(self) -> str:
+        return f"asked {self.asked}, closed as not confirmed {self.closed}"
+
+    def __bool__(self) -> bool:  # the scheduler logs only runs that did something
+        return bool(self.asked or self.closed)
+
+
+async def run(services: Services) -> Run:
     """The scheduled job: ask what is due, close what stayed silent (one transaction per answer)."""
     today = local_now(services).date()
     async with services.uow() as uow:
@@ -133,7 +147,7 @@ async def run(services: Services) -> tuple[int, int]:
             closed += await close_silent_one(services, answer_id)
         except StaleDataError:
             log.info("answer %d: its signal changed while closing; next run", answer_id)
-    return asked, closed
+    return Run(asked, closed)
 
 
 async def _open(uow: UnitOfWork, user: User, answer_id: int) -> tuple[Followup, Signal, Answer]:
