@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handlers import followup_texts as ft
 from handlers import texts
-from handlers.cases import followup as uc
+from handlers.cases import followup_reply as uc
 from handlers.dialog import Registry, Turn
 from handlers.errors import DomainError, NotFound
 from handlers.staff_common import ints, refusing

@@ -5,7 +5,7 @@ from __future__ import annotations
 YES = "✅ Да, решено"
 NO = "❌ Нет, не решено"
 QUESTION = ("🔎 <b>Проблема решена?</b>\nОбращение <b>№{number}</b> · {category}\n📍 {place}\n\n"
-            "<b>Ответ {organization}:</b>\n{summary}{text}\n\nОтветьте одной кнопкой — так мы проверяем, "
+            "<b>Ответ</b> ({organization}):\n{summary}{text}\n\nОтветьте одной кнопкой — так мы проверяем, "
             "что обещанное сделано.")
 THANKS_FIXED = "Спасибо! Обращение №{number} закрыто как решённое."
 ASK_PHOTO = ("Жаль, что проблема по обращению №{number} не решена. Пришлите фото того, как сейчас выглядит "
@@ -31,6 +31,8 @@ FOR_EXECUTORS = ("↩ <b>Обращение №{number} возвращено в 
 FOR_MODERATORS = ("↩ Житель сообщает, что проблема по обращению <b>№{number}</b> не решена; обращение возвращено "
                   "организации «{organization}».{comment}{photos}")
 COMMENT = "\n\nКомментарий жителя: {text}"
+OUTCOME_NOTES = {"fixed": " · житель подтвердил: решено", "not_confirmed": " · без подтверждения жителя",
+                 "reopened": " · житель вернул: не решено"}
 PHOTOS = "\nФото жителя: {count}"
 COMMENT_MAX = 1000
 PHOTOS_MAX = 3
