@@ -12,17 +12,17 @@ from sqlalchemy import select
 from bot.bootstrap import build_notifier
 from bot.config import load_settings
 from handlers import answer_texts as at
-from handlers import roles
 from handlers import staff_texts as st
 from handlers.cases.answer_rules import fmt
 from handlers.workdays import add_workdays, is_workday
-from storage.models import Organization, Signal
+from storage.models import Signal
 from tests.e2e.conftest import FAKES, RESIDENTS, STARTERS
-from tests.e2e.test_full_cycle import ORG, wait_text
+from tests.e2e.test_full_cycle import MOD, setup_staff, wait_text
 from tests.images import jpeg_with_gps
 
 MSK = ZoneInfo("Europe/Moscow")
-MOD, EXE, RES, NEIGHBOUR, STRANGER = 8201, 8202, 8203, 8204, 8205
+RES, NEIGHBOUR, STRANGER = 8203, 8204, 8205
+OTHER = "ООО «Теплосеть Сыктывкара»"
 
 
 def at_day(day: date, hour: int = 10) -> datetime:
@@ -96,18 +96,7 @@ async def followup_world(services, channel: str, start: datetime):
 
 
 async def staff_and_routes(services, channel: str) -> None:
-    async with services.uow() as uow:
-        org = Organization(name=ORG)
-        other = Organization(name="ООО «Теплосеть Сыктывкара»")
-        uow.session.add_all([org, other])
-        await uow.session.flush()
-        for m in await uow.catalog.municipalities():
-            if m.name == "Сыктывкар":
-                for c in await uow.catalog.categories():
-                    await uow.catalog.set_route(m.id, c.id, org.id)
-        await roles.grant(uow, f"{channel}:{MOD}", "moderator")
-        await roles.grant(uow, f"{channel}:{EXE}", "executor", ORG)
-        await uow.commit()
+    await setup_staff(services, channel, OTHER)
 
 
 async def consent(person) -> None:

@@ -16,8 +16,6 @@ from handlers.cases.answer_rules import fmt
 from storage.models import Answer
 from tests.e2e.conftest import CHANNELS
 from tests.e2e.followup_world import (
-    EXE,
-    MOD,
     RES,
     at_day,
     consent,
@@ -25,6 +23,7 @@ from tests.e2e.followup_world import (
     followup_world,
     staff_and_routes,
 )
+from tests.e2e.test_full_cycle import EXE, MOD
 from tests.images import jpeg_with_gps
 
 CONCRETE = "Яма на Коммунистической у дома 10 заделана литым асфальтом 12.05, площадь 3 кв. м."

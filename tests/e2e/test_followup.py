@@ -16,8 +16,6 @@ from handlers.workdays import add_workdays
 from storage.models import Answer, AuditEvent, Followup, OutboxMessage, Signal
 from tests.e2e.conftest import CHANNELS
 from tests.e2e.followup_world import (
-    EXE,
-    MOD,
     NEIGHBOUR,
     RES,
     STRANGER,
@@ -29,6 +27,7 @@ from tests.e2e.followup_world import (
     holiday_ahead,
     staff_and_routes,
 )
+from tests.e2e.test_full_cycle import EXE, MOD
 from tests.images import jpeg_with_gps
 
 

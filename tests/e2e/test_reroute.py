@@ -15,8 +15,7 @@ from handlers.workdays import add_workdays
 from storage.models import Answer, AuditEvent, Organization
 from tests.e2e.conftest import CHANNELS
 from tests.e2e.followup_world import (
-    EXE,
-    MOD,
+    OTHER,
     RES,
     answer,
     at_day,
@@ -26,8 +25,8 @@ from tests.e2e.followup_world import (
     staff_and_routes,
 )
 from tests.e2e.test_followup import reload
+from tests.e2e.test_full_cycle import EXE, MOD
 
-OTHER = "ООО «Теплосеть Сыктывкара»"
 EXE2 = 8206
 
 
