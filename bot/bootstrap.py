@@ -28,6 +28,8 @@ def dialog_config(settings: Settings) -> DialogConfig:
         portal_signal_url=settings.portal_signal_url,
         photo_max_side=settings.photo_max_side,
         timezone=settings.timezone,
+        followup_fixed_workdays=settings.followup_fixed_workdays,
+        followup_silence_workdays=settings.followup_silence_workdays,
     )
 
 
@@ -115,7 +117,7 @@ class Notifier:
 
 def scheduled_jobs(settings: Settings, services: Services) -> list:  # type: ignore[type-arg]
     """The product's scheduled use cases on their calendar, plus the outbox sweep."""
-    from handlers.cases import jobs
+    from handlers.cases import followup, jobs
     from notifier.scheduler import Job, outbox_sweep
 
     return [
@@ -126,6 +128,7 @@ def scheduled_jobs(settings: Settings, services: Services) -> list:  # type: ign
         Job("digest", lambda: jobs.digest(services), morning_hour=settings.digest_hour),
         Job("auto_close", lambda: jobs.auto_close(services, after_days=settings.auto_close_days),
             every_seconds=60.0 * AUTO_CLOSE_MINUTES),
+        Job("followup", lambda: followup.run(services), morning_hour=settings.morning_hour),
     ]
 
 

@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     jobs.add_parser("list", help="the scheduled jobs and when they run")
     jr = jobs.add_parser("run", help="run one job now (idempotent: a second run the same day adds nothing)")
-    jr.add_argument("name", help="e.g. remind_due, overdue_list, digest, auto_close, outbox_sweep")
+    jr.add_argument("name", help="e.g. remind_due, overdue_list, digest, auto_close, followup, outbox_sweep")
 
     signals = sub.add_parser("signals", help="look at signals").add_subparsers(dest="action", required=True)
     sl = signals.add_parser("list", help="latest signals")

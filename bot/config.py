@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     notify_sweep_seconds: float = Field(default=30.0, gt=0)
     reminder_workdays: int = Field(default=2, ge=1)
     auto_close_days: int = Field(default=14, ge=1)
+    followup_fixed_workdays: int = Field(default=10, ge=1, le=60)
+    followup_silence_workdays: int = Field(default=10, ge=1, le=60)
     digest_hour: int = Field(default=8, ge=0, le=23)
     morning_hour: int = Field(default=9, ge=0, le=23)
     leader_retry_seconds: float = Field(default=5.0, gt=0)

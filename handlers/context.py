@@ -41,6 +41,8 @@ class DialogConfig:
     nearby_staff_radius_m: int = 1000  # moderators looking for the original of a duplicate
     nearby_days: int = 183  # only signals filed in the last six months
     nearby_limit: int = 5
+    followup_fixed_workdays: int = 10  # «was it fixed?» this long after a «Устранено» answer
+    followup_silence_workdays: int = 10  # then silence closes the signal as not confirmed
 
     @property
     def tz(self) -> ZoneInfo:

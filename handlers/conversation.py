@@ -11,10 +11,12 @@ from sqlalchemy.exc import DBAPIError
 from handlers import (
     admin,
     extensions,
+    followup,
     intake,
     intake_finish,
     queue,
     rating,
+    reroute,
     resident,
     review,
     signal_card,
@@ -40,7 +42,8 @@ DB_ATTEMPTS = 5
 
 # Every dialog module's registry; a step, command or button prefix claimed twice stops the start-up.
 DIALOGS = (resident.registry, intake.registry, intake_finish.registry, queue.registry, signal_card.registry,
-           review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry)
+           review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry,
+           followup.registry, reroute.registry)
 include(*DIALOGS)
 
 

@@ -15,6 +15,10 @@ ANSWER_REVIEW = "answer_review"
 ANSWERED = "answered"
 CLOSED = "closed"
 STATUSES = (NEW, REJECTED, IN_PROGRESS, ANSWER_REVIEW, ANSWERED, CLOSED)
+# how a signal ended, or that residents sent it back (signal.outcome); a plain close (👍, auto) leaves None
+FIXED = "fixed"
+NOT_CONFIRMED = "not_confirmed"
+REOPENED = "reopened"
 
 # transition name -> (allowed source statuses, target status)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -25,7 +29,19 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "publish_answer": (frozenset({ANSWER_REVIEW}), ANSWERED),
     "close": (frozenset({ANSWERED}), CLOSED),
     "reopen": (frozenset({ANSWERED}), IN_PROGRESS),
+    # «was it fixed?» may be answered after a 👍 or an auto-close already closed the signal
+    "confirm_fixed": (frozenset({ANSWERED, CLOSED}), CLOSED),
+    "close_unconfirmed": (frozenset({ANSWERED, CLOSED}), CLOSED),
+    "reopen_not_fixed": (frozenset({ANSWERED, CLOSED}), IN_PROGRESS),
+    # a «not ours» answer under review: the moderator sends the signal to another organization
+    "reroute": (frozenset({ANSWER_REVIEW}), IN_PROGRESS),
 }
+
+
+def _due(now: datetime, workdays: int | None) -> date:
+    if not workdays:
+        raise ValueError("this transition needs the number of working days for the due date")
+    return add_workdays(now.date(), workdays)
 
 
 class Stateful:
@@ -38,6 +54,7 @@ class Stateful:
     closed_at: datetime | None
     reject_reason: str | None
     reopen_count: int
+    outcome: str | None
 
 
 @dataclass(frozen=True)
@@ -79,8 +96,18 @@ def apply(signal: Stateful, action: str, *, now: datetime, workdays: int | None 
         signal.answered_at = now
     elif action == "close":
         signal.closed_at = now
-    elif action == "reopen":
+    elif action in ("confirm_fixed", "close_unconfirmed"):
+        signal.closed_at = signal.closed_at if source == CLOSED else now
+        signal.outcome = FIXED if action == "confirm_fixed" else NOT_CONFIRMED
+    elif action in ("reopen", "reopen_not_fixed"):
         signal.reopen_count += 1
         signal.answered_at = None
+        signal.outcome = REOPENED
+        if action == "reopen_not_fixed":
+            signal.closed_at = None
+            signal.due_on = _due(now, workdays)
+    elif action == "reroute":
+        signal.accepted_at = now
+        signal.due_on = _due(now, workdays)
     signal.status = target
     return Change(action, source, target)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from handlers import answer_card, menus
+from handlers import answer_card, menus, track_record
+from handlers import followup_texts as ft
 from handlers import staff_format as sf
 from handlers import staff_texts as st
 from handlers.cases import review as uc
@@ -63,6 +64,8 @@ async def review_card(turn: Turn, args: list[str]) -> None:
     answer = await _pending_answer(turn, *ints(args, 1))
     signal = await load_signal(turn, answer.signal_id)
     warning = answer_card.structure_block(answer) + await answer_card.warning(turn, answer, signal)
+    if answer.organization_id is not None:
+        warning += track_record.render(await track_record.of(turn.services, turn.uow, answer.organization_id))
     author = await turn.uow.users.by_id(answer.author_id) if answer.author_id else None
     org = await turn.uow.catalog.organization(answer.organization_id) if answer.organization_id else None
     description = sf.trim(signal.description, 600)[0]
@@ -73,6 +76,8 @@ async def review_card(turn: Turn, args: list[str]) -> None:
         organization=esc(org.name if org else "—"), due=sf.due_left(signal.due_on, today(turn)),
         warning=warning, description=esc(description), photos=len(answer.photos) or "нет", text=esc(body))
     rows = [(Button(st.PUBLISH, f"pub:{answer.id}"), Button(st.RETURN, f"ret:{answer.id}"))]
+    if answer.kind == "not_ours":
+        rows.append((Button(ft.REROUTE, f"rro:{answer.id}:0"),))
     if trimmed:
         rows.append((Button(st.FULL_ANSWER, f"fa:{answer.id}"),))
     rows += [(Button(st.OPEN_SIGNAL, f"sg:{signal.id}"),), (Button(st.TO_LIST, "rvl:0"),)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers import followup_texts as ft
 from handlers import staff_format as sf
 from handlers import staff_texts as st
 from handlers.cases import duplicates
@@ -40,7 +41,8 @@ async def card_text(turn: Turn, signal: Signal, limit: int = st.DESCRIPTION_ON_C
     author = st.AUTHOR_GONE if signal.author_id is None else (
         st.AUTHOR_EARLIER.format(count=earlier) if earlier else st.AUTHOR_FIRST)
     text = st.MOD_CARD.format(
-        number=signal.number, status=sf.status_name(signal.status), municipality=esc(signal.municipality.name),
+        number=signal.number, status=sf.status_name(signal.status) + ft.OUTCOME_NOTES.get(signal.outcome or '', ''),
+        municipality=esc(signal.municipality.name),
         category=esc(signal.category.name), created=moment(signal.created_at, turn.services),
         age=sf.age(signal.created_at, turn.services.now()), place=sf.place(signal),
         photos=len(signal.photos) or "нет", author=author, description=esc(description),

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import NAMING, Base
 from storage.models_api import ApiFiling, ApiKey
+from storage.models_followup import Followup
 from storage.models_io import DialogState, InboxUpdate, KeyValue, OutboxMessage, WebMessage
 from storage.models_support import SignalSupporter
 from storage.types import UTCDateTime, utcnow
@@ -145,6 +146,8 @@ class Signal(Base):
     source_channel: Mapped[str] = mapped_column(String(16))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # how it ended (or that residents reopened it): fixed, not_confirmed, reopened; None for a plain close
+    outcome: Mapped[str | None] = mapped_column(String(16))
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -212,6 +215,7 @@ class Answer(Base):
     review_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # residents said it did not help
     photos: Mapped[list[AnswerPhoto]] = relationship(
         cascade="all, delete-orphan", order_by="AnswerPhoto.position", lazy="selectin"
     )
@@ -274,7 +278,7 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-__all__ = ["NAMING", "Answer", "AnswerPhoto", "ApiFiling", "ApiKey", "AuditEvent", "Base", "Category", "DialogState", "ExtensionRequest",
+__all__ = ["NAMING", "Answer", "AnswerPhoto", "ApiFiling", "ApiKey", "AuditEvent", "Base", "Category", "DialogState", "ExtensionRequest", "Followup",
            "InboxUpdate", "KeyValue", "Municipality", "Organization", "OrganizationMember", "OutboxMessage",
            "Photo", "Rating", "Route", "Signal", "SignalCounter", "SignalPhoto", "SignalSupporter", "Subscription", "User",
            "UserRole", "WebMessage"]

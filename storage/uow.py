@@ -17,6 +17,7 @@ from storage.repos.answers import Answers, Extensions
 from storage.repos.apikeys import ApiKeys
 from storage.repos.catalog import Catalog
 from storage.repos.dialogs import DialogStates
+from storage.repos.followups import Followups
 from storage.repos.identities import Identities
 from storage.repos.nearby import Nearby, Supporters
 from storage.repos.open311 import Filings, PublicSignals
@@ -68,6 +69,10 @@ class UnitOfWork:
     @cached_property
     def extensions(self) -> Extensions:
         return Extensions(self.session)
+
+    @cached_property
+    def followups(self) -> Followups:
+        return Followups(self.session)
 
     @cached_property
     def photos(self) -> Photos:

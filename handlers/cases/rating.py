@@ -22,6 +22,8 @@ async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: A
     changed = signal.status == lifecycle.ANSWERED
     if changed:
         change = lifecycle.apply(signal, "close" if value > 0 else "reopen", now=now)
+        if value < 0:
+            answer.reopened_at = now
         uow.signals.audit(change.action, signal_id=signal.id, actor_id=user.id, rating=value,
                           answer_id=answer.id, reopen_count=signal.reopen_count)
     else:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from handlers import brushoff
 from handlers import staff_texts as st
 from handlers.cases import answer_rules as rules
-from handlers.cases import staff_rules
+from handlers.cases import followup, staff_rules
 from handlers.cases.answer_rules import Structure
 from handlers.cases.notify import notify
 from handlers.cases.staff_rules import (
@@ -148,6 +148,7 @@ async def publish_answer(services: Services, uow: UnitOfWork, moderator: User,
                               answer_id=answer.id, reasons=list(answer.flags))
         org = await uow.catalog.organization(answer.organization_id) if answer.organization_id else None
         message = resident_answer(services, signal.number, org.name if org else "—", answer)
+        await followup.schedule(services, uow, signal, answer)
         people = await uow.users.audience(signal)
         for person in people:
             await notify(uow, f"answer_published:{answer.id}:{person.id}", person, message)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEvent, Signal, SignalCounter, SignalPhoto, Subscription
+from storage.models import AuditEvent, Followup, Signal, SignalCounter, SignalPhoto, Subscription
 from storage.repos.dialect import insert_for
 
 OPEN = ("in_progress", "answer_review")
@@ -113,9 +113,11 @@ class Signals:
         return list(rows.all())
 
     async def answered_before(self, cutoff: datetime) -> list[int]:
-        """Ids of answered signals whose answer was published at or before `cutoff`."""
+        """Ids of answered signals whose answer was published at or before `cutoff` and that no «was it
+        fixed?» question waits for (that question settles them)."""
+        waiting = select(Followup.answer_id).where(Followup.signal_id == Signal.id, Followup.resolved_at.is_(None))
         return list(await self.s.scalars(select(Signal.id).where(
-            Signal.status == "answered", Signal.answered_at <= cutoff).order_by(Signal.id)))
+            Signal.status == "answered", Signal.answered_at <= cutoff, ~waiting.exists()).order_by(Signal.id)))
 
     async def activity(self, start: datetime, end: datetime) -> tuple[int, int, list[tuple[datetime, datetime]]]:
         """Filed and accepted counts in [start, end), and (accepted, answered) pairs answered in it."""

@@ -45,17 +45,18 @@ async def world(services):
         yield tg, vk, Env(tg_progress), Env(vk_progress)
 
 
-async def setup_staff(services):
+async def setup_staff(services, channel: str = "telegram", *other_orgs: str):
+    """ORG answers everything in Сыктывкар; MOD moderates, EXE answers for ORG on `channel`."""
     async with services.uow() as uow:
         org = Organization(name=ORG)
-        uow.session.add(org)
+        uow.session.add_all([org, *(Organization(name=name) for name in other_orgs)])
         await uow.session.flush()
         for m in await uow.catalog.municipalities():
             if m.name == "Сыктывкар":
                 for c in await uow.catalog.categories():
                     await uow.catalog.set_route(m.id, c.id, org.id)
-        await roles.grant(uow, f"telegram:{MOD}", "moderator")
-        await roles.grant(uow, f"telegram:{EXE}", "executor", ORG)
+        await roles.grant(uow, f"{channel}:{MOD}", "moderator")
+        await roles.grant(uow, f"{channel}:{EXE}", "executor", ORG)
         await uow.commit()
 
 

@@ -77,9 +77,11 @@ async def test_jobs_list_and_run_one_now(db_url, tmp_path):
     listing = cli(db_url, "jobs", "list", tmp_path=tmp_path)
     assert listing.returncode == 0, listing.stderr
     assert [line.split("\t")[0] for line in listing.stdout.splitlines()] == [
-        "outbox_sweep", "remind_due", "overdue_list", "digest", "auto_close"]
+        "outbox_sweep", "remind_due", "overdue_list", "digest", "auto_close", "followup"]
     ran = cli(db_url, "jobs", "run", "auto_close", tmp_path=tmp_path)
     assert ran.returncode == 0 and ran.stdout.strip() == "auto_close: 0", (ran.stdout, ran.stderr)
+    ran = cli(db_url, "jobs", "run", "followup", tmp_path=tmp_path)
+    assert ran.returncode == 0 and ran.stdout.strip() == "followup: asked 0, closed as not confirmed 0", (ran.stdout, ran.stderr)
     bad = cli(db_url, "jobs", "run", "nope", tmp_path=tmp_path)
     assert bad.returncode == 2 and "no job named 'nope'" in bad.stderr
 

@@ -169,7 +169,7 @@ async def test_scheduler_runs_leader_jobs_only_on_the_leader(services, world):
     await scheduler.start()
     try:
         assert {j.id for j in scheduler.scheduler.get_jobs()} == {
-            "outbox_sweep", "remind_due", "overdue_list", "digest", "auto_close"}
+            "outbox_sweep", "remind_due", "overdue_list", "digest", "auto_close", "followup"}
         await world.signal("in_progress", due_on=date(2026, 1, 14))
         await eventually(lambda: scheduler.leadership.is_leader, what="leadership")
         scheduler.leadership.is_leader = False
@@ -180,3 +180,23 @@ async def test_scheduler_runs_leader_jobs_only_on_the_leader(services, world):
         assert len(await outbox_rows(services, "reminder:")) == 1
     finally:
         await scheduler.stop()
+
+
+async def test_auto_close_leaves_a_signal_whose_fixed_question_still_waits(services, world):
+    from storage.models import Answer, Followup
+
+    now = world.clock["now"]
+    waiting = await world.signal("answered", answered_at=now - timedelta(days=15))
+    settled = await world.signal("answered", answered_at=now - timedelta(days=15))
+    async with services.uow() as uow:
+        for signal_id, resolved in ((waiting, None), (settled, now)):
+            answer = Answer(signal_id=signal_id, text="Заделано", review_status="published", kind="fixed")
+            uow.session.add(answer)
+            await uow.session.flush()
+            uow.session.add(Followup(answer_id=answer.id, signal_id=signal_id, ask_on=date(2026, 1, 20),
+                                     resolved_at=resolved, outcome="skipped" if resolved else None))
+        await uow.commit()
+    assert await jobs.auto_close(services, after_days=14) == 1
+    async with services.uow() as uow:
+        assert (await uow.signals.get(waiting)).status == "answered"
+        assert (await uow.signals.get(settled)).status == "closed"

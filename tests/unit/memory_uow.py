@@ -21,6 +21,7 @@ from storage.models import (
     Category,
     DialogState,
     ExtensionRequest,
+    Followup,
     Municipality,
     Organization,
     OrganizationMember,
@@ -32,6 +33,7 @@ from storage.models import (
 from storage.refcache import Kind, Place
 from storage.region import distance_km
 from storage.repos.catalog import fold
+from storage.repos.followups import AnswerFacts
 from storage.repos.nearby import CLOSED_STATUSES, Near
 from storage.types import utcnow
 
@@ -60,6 +62,7 @@ class Store:
     answers: dict[int, Answer] = field(default_factory=dict)
     ratings: list[dict[str, Any]] = field(default_factory=list)
     extensions: dict[int, ExtensionRequest] = field(default_factory=dict)
+    followups: dict[int, Followup] = field(default_factory=dict)
     photos: dict[int, str] = field(default_factory=dict)  # id → sha256
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
@@ -423,6 +426,20 @@ class Supporters:
         return [self.st.refresh(self.st.signals[i]) for i in ids if i in self.st.signals]
 
 
+class Followups:
+    def __init__(self, store: Store) -> None:
+        self.st = store
+
+    async def add(self, followup: Followup) -> None:
+        self.st.followups[followup.answer_id] = followup
+
+    async def answer_facts(self, organization_id: int, since: datetime) -> list[AnswerFacts]:
+        return [AnswerFacts(bool(a.flags), a.review_status == "published", a.reopened_at is not None,
+                            self.st.signals[a.signal_id].accepted_at,
+                            a.reviewed_at if a.review_status == "published" else None)
+                for a in self.st.answers.values() if a.organization_id == organization_id and a.created_at >= since]
+
+
 class FakeUnitOfWork:
     """Same shape as storage.uow.UnitOfWork. Changes are visible at once (no rollback): the use cases
     check before they change, which the database tests prove with a real rollback."""
@@ -433,6 +450,7 @@ class FakeUnitOfWork:
         self.answers, self.extensions, self.photos = Answers(store), Extensions(store), Photos(store)
         self.outbox, self.dialogs, self.people = Outbox(store), DialogStates(store), People(store)
         self.nearby, self.supporters = Nearby(store), Supporters(store)
+        self.followups = Followups(store)
         self._after_commit: list = []
         self._committed = False
 

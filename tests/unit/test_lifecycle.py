@@ -22,6 +22,7 @@ class FakeSignal:
     closed_at: datetime | None = None
     reject_reason: str | None = None
     reopen_count: int = 0
+    outcome: str | None = None
 
 
 LEGAL = {(src, action) for action, (sources, _) in lifecycle.TRANSITIONS.items() for src in sources}
@@ -46,6 +47,9 @@ def test_expected_graph():
         ("new", "accept"), ("new", "reject"), ("in_progress", "submit_answer"),
         ("answer_review", "return_answer"), ("answer_review", "publish_answer"),
         ("answered", "close"), ("answered", "reopen"),
+        ("answered", "confirm_fixed"), ("closed", "confirm_fixed"),
+        ("answered", "close_unconfirmed"), ("closed", "close_unconfirmed"),
+        ("answered", "reopen_not_fixed"), ("closed", "reopen_not_fixed"), ("answer_review", "reroute"),
     }
 
 
@@ -63,3 +67,22 @@ def test_reject_needs_a_reason_and_reopen_counts():
     signal = FakeSignal("answered", answered_at=NOW)
     lifecycle.apply(signal, "reopen", now=NOW)
     assert signal.reopen_count == 1 and signal.answered_at is None and signal.status == "in_progress"
+
+
+def test_followup_outcomes_distinguish_fixed_not_confirmed_and_reopened():
+    fixed, silent, reopened = FakeSignal("answered"), FakeSignal("closed", closed_at=NOW), FakeSignal("closed")
+    lifecycle.apply(fixed, "confirm_fixed", now=NOW)
+    lifecycle.apply(silent, "close_unconfirmed", now=datetime(2027, 1, 20, tzinfo=UTC))
+    lifecycle.apply(reopened, "reopen_not_fixed", now=NOW, workdays=3)
+    assert (fixed.status, fixed.outcome, fixed.closed_at) == ("closed", "fixed", NOW)
+    assert (silent.status, silent.outcome, silent.closed_at) == ("closed", "not_confirmed", NOW)
+    assert (reopened.status, reopened.outcome, reopened.reopen_count) == ("in_progress", "reopened", 1)
+    assert reopened.due_on == date(2027, 1, 11) and reopened.closed_at is None
+    with pytest.raises(ValueError):
+        lifecycle.apply(FakeSignal("answered"), "reopen_not_fixed", now=NOW)
+
+
+def test_reroute_restarts_the_clock_for_the_new_organization():
+    signal = FakeSignal("answer_review", accepted_at=datetime(2026, 12, 1, tzinfo=UTC), due_on=date(2026, 12, 15))
+    lifecycle.apply(signal, "reroute", now=NOW, workdays=3)
+    assert (signal.status, signal.accepted_at, signal.due_on) == ("in_progress", NOW, date(2027, 1, 11))

@@ -169,3 +169,10 @@ async def test_publishing_a_clean_answer_records_no_override(world):
     assert [e for e in world.store.audit if e.action == "publish_override"] == []
     [note] = world.notes("answer_published:")
     assert "Устранено" in note["payload"][0]["text"]
+
+
+async def test_similarity_twin_a_concrete_answer_after_a_template_is_not_similar(world):
+    text = "Ремонт дороги у дома 5 будет рассмотрен при формировании плана работ на 2026 год."
+    await submit(world, await in_work(world), text)
+    twin = await submit(world, await in_work(world), CONCRETE, (PHOTO,), Structure("fixed"))
+    assert twin.flags == []
