@@ -19,6 +19,7 @@ from storage.repos.outbox import Outbox
 from storage.repos.people import Users
 from storage.repos.photos import Photos
 from storage.repos.signals import Signals
+from storage.repos.subscriptions import Subscriptions
 
 
 class UnitOfWork:
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.photos = Photos(self.session)
         self.nearby = Nearby(self.session)
         self.supporters = Supporters(self.session)
+        self.subscriptions = Subscriptions(self.session)
         self.outbox = Outbox(self.session)
         self.dialogs = DialogStates(self.session, self.dialect)
         self.api_keys = ApiKeys(self.session)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from handlers import staff_texts as st
 from handlers.cases import staff_rules
-from handlers.cases.notify import notify
+from handlers.cases.notify import tell_subscribers
 from handlers.cases.queue import reject_reason
 from handlers.cases.staff_rules import MODERATION, guarded, move, require
 from handlers.context import Services
@@ -23,11 +23,11 @@ async def candidates(services: Services, uow: UnitOfWork, signal: Signal) -> lis
     """Open signals of the same category within the staff radius, nearest first (not the signal itself)."""
     if signal.latitude is None or signal.longitude is None:
         return []  # a typed address: nothing to measure from
-    cfg = services.config
-    found = await uow.nearby.open_near(signal.latitude, signal.longitude, radius_m=cfg.nearby_staff_radius_m,
-                                       category_id=signal.category_id, limit=cfg.nearby_limit + 1,
-                                       since=services.now() - timedelta(days=cfg.nearby_days))
-    return [n for n in found if n.signal.id != signal.id][: cfg.nearby_limit]
+    rules = services.region.nearby
+    found = await uow.nearby.open_near(signal.latitude, signal.longitude, radius_m=rules.staff_radius_m,
+                                       category_id=signal.category_id, limit=rules.limit + 1,
+                                       since=services.now() - timedelta(days=rules.days_for(signal.category.code)))
+    return [n for n in found if n.signal.id != signal.id][: rules.limit]
 
 
 async def merge_duplicate(services: Services, uow: UnitOfWork, moderator: User, signal_id: int,
@@ -52,7 +52,6 @@ async def merge_duplicate(services: Services, uow: UnitOfWork, moderator: User, 
         await uow.photos.attach(original.id, [p.photo_id for p in signal.photos])
         told = Say(st.RESIDENT_REJECTED.format(number=signal.number, reason=esc(reason))
                    + st.MERGED_FOR_RESIDENT.format(original=original.number))
-        for person in await uow.users.audience(signal):
-            await notify(uow, f"signal_rejected:{signal.id}:{person.id}", person, told)
+        await tell_subscribers(uow, f"signal_rejected:{signal.id}", signal, told)
     uow.after_commit(services.wake_outbox)
     return original.number

@@ -118,8 +118,6 @@ class Users:
 
     async def audience(self, signal: Signal) -> list[User]:
         ids = sorted(u for s, u in self.st.subscriptions if s == signal.id)
-        if signal.author_id is not None and signal.author_id not in ids:
-            ids.append(signal.author_id)
         return [self.st.users[i] for i in ids if i in self.st.users]
 
     async def last_actor(self, signal_id: int, actions: Iterable[str]) -> User | None:
@@ -234,10 +232,13 @@ class Signals:
     async def count_status(self, status: str) -> int:
         return sum(1 for s in self.st.signals.values() if s.status == status)
 
-    async def in_work_for(self, organization_ids: Iterable[int], limit: int = 60) -> list[Signal]:
+    async def in_work_for(self, organization_ids: Iterable[int], limit: int = 60, *,
+                          most_affected: bool = False) -> list[Signal]:
         ids = set(organization_ids)
         found = [s for s in self.st.signals.values() if s.status == "in_progress" and s.organization_id in ids]
-        return [self.st.refresh(s) for s in sorted(found, key=lambda s: (s.due_on or date.max, s.id))][:limit]
+        backing = Counter(s for s, _ in self.st.supporters)
+        found.sort(key=lambda s: (-backing[s.id] if most_affected else 0, s.due_on or date.max, s.id))
+        return [self.st.refresh(s) for s in found][:limit]
 
     async def history(self, signal_id: int) -> list[AuditEvent]:
         return [e for e in self.st.audit if e.signal_id == signal_id]
@@ -401,6 +402,30 @@ class Supporters:
         return [self.st.refresh(self.st.signals[i]) for i in ids if i in self.st.signals]
 
 
+class Subscriptions:
+    def __init__(self, store: Store) -> None:
+        self.st = store
+
+    async def followed(self, user_id: int, limit: int = 8) -> tuple[list[Signal], int]:
+        mine = [self.st.refresh(self.st.signals[s]) for s, u in self.st.subscriptions
+                if u == user_id and s in self.st.signals and self.st.signals[s].status not in ("rejected", "closed")]
+        mine.sort(key=lambda s: (s.created_at, s.id), reverse=True)
+        return mine[:limit], len(mine)
+
+    async def follows(self, signal_id: int, user_id: int) -> bool:
+        return (signal_id, user_id) in self.st.subscriptions
+
+    async def follow(self, signal_id: int, user_id: int, now: datetime) -> bool:
+        known = (signal_id, user_id) in self.st.subscriptions
+        self.st.subscriptions.add((signal_id, user_id))
+        return not known
+
+    async def leave(self, signal_id: int, user_id: int) -> bool:
+        known = (signal_id, user_id) in self.st.subscriptions
+        self.st.subscriptions.discard((signal_id, user_id))
+        return known
+
+
 class FakeUnitOfWork:
     """Same shape as storage.uow.UnitOfWork. Changes are visible at once (no rollback): the use cases
     check before they change, which the database tests prove with a real rollback."""
@@ -411,6 +436,7 @@ class FakeUnitOfWork:
         self.answers, self.extensions, self.photos = Answers(store), Extensions(store), Photos(store)
         self.outbox, self.dialogs = Outbox(store), DialogStates(store)
         self.nearby, self.supporters = Nearby(store), Supporters(store)
+        self.subscriptions = Subscriptions(store)
         self._after_commit: list = []
         self._committed = False
 
