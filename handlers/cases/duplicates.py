@@ -44,11 +44,12 @@ async def merge_duplicate(services: Services, uow: UnitOfWork, moderator: User, 
         await move(services, uow, signal, "reject", MODERATION, reason=reason)
         signal.duplicate_of = original.id
         uow.signals.audit("reject", signal_id=signal.id, actor_id=moderator.id, code="duplicate", reason=reason)
-        author = signal.author_id
-        if author is not None and author != original.author_id and not await uow.supporters.supports(
-                original.id, author):
-            await uow.supporters.add(original.id, author, services.now())
-            uow.signals.audit("supported", signal_id=original.id, actor_id=author, merged_from=signal.number)
+        # its author and its own supporters now back (and follow) the original
+        for person in dict.fromkeys([signal.author_id, *await uow.supporters.of(signal.id)]):
+            if person is not None and person != original.author_id and not await uow.supporters.supports(
+                    original.id, person):
+                await uow.supporters.add(original.id, person, services.now())
+                uow.signals.audit("supported", signal_id=original.id, actor_id=person, merged_from=signal.number)
         await uow.photos.attach(original.id, [p.photo_id for p in signal.photos])
         told = Say(st.RESIDENT_REJECTED.format(number=signal.number, reason=esc(reason))
                    + st.MERGED_FOR_RESIDENT.format(original=original.number))

@@ -129,6 +129,30 @@ async def test_a_closed_or_rejected_signal_is_not_offered(env, services):
         assert "Я тоже" not in " ".join(other.texts())
 
 
+async def test_a_join_for_a_signal_moved_away_or_recategorised_is_refused(env, services):
+    """The «Я тоже» button was shown, then the signal stopped matching: the press is checked again."""
+    signal = await first_signal(env)
+    for n, change in enumerate(({"latitude": SOUTH_400_M[0]}, {"category": "ЖКХ"})):
+        neighbour = env.resident(NEIGHBOUR + 30 + n)
+        await consent(neighbour)
+        await file_at(neighbour, NORTH_100_M)
+        assert f"№{signal.number}" in neighbour.last_text()
+        async with services.uow() as uow:
+            row = await uow.signals.get(signal.id)
+            if "category" in change:
+                row.category_id = (await uow.catalog.category_by_name(change["category"])).id
+            else:
+                row.latitude = change["latitude"]
+            await uow.commit()
+        await neighbour.press("👍 Я тоже")
+        assert any("больше нельзя поддержать" in t for t in neighbour.texts()), neighbour.texts()
+        async with services.uow() as uow:
+            assert await uow.supporters.count(signal.id) == 0
+            row = await uow.signals.get(signal.id)
+            row.latitude, row.category_id = HERE[0], signal.category_id  # back for the next case
+            await uow.commit()
+
+
 async def test_forget_removes_support_and_subscription(env, services):
     signal = await first_signal(env)
     neighbour = env.resident(NEIGHBOUR, "Борис")

@@ -338,6 +338,14 @@ class Photos:
         self.st.photos[photo_id] = sha256
         return photo_id
 
+    async def attach(self, signal_id: int, photo_ids: Iterable[int]) -> int:
+        signal = self.st.signals[signal_id]
+        have = {p.photo_id for p in signal.photos}
+        new = [p for p in dict.fromkeys(photo_ids) if p not in have]
+        signal.photos = [*signal.photos, *(SignalPhoto(signal_id=signal_id, photo_id=p, position=len(have) + i)
+                                           for i, p in enumerate(new, 1))]
+        return len(new)
+
 
 class Outbox:
     def __init__(self, store: Store) -> None:
@@ -389,6 +397,9 @@ class Supporters:
     async def add(self, signal_id: int, user_id: int, now: datetime) -> None:
         self.st.supporters.add((signal_id, user_id))
         self.st.subscriptions.add((signal_id, user_id))
+
+    async def of(self, signal_id: int) -> list[int]:
+        return sorted(u for s, u in self.st.supporters if s == signal_id)
 
     async def counts(self, signal_ids: Iterable[int]) -> dict[int, int]:
         wanted = set(signal_ids)

@@ -176,3 +176,28 @@ def test_the_box_accounts_for_longitude_shrinking_at_67_north(east_m, inside):
     assert round(distance_km(lat, lon, lat, east) * 1000) == east_m
     # a box that forgot the cosine (as wide in degrees as it is tall) would miss the 240 m point
     assert lon + (max_lat - lat) < lon + 240 / (EARTH_M_PER_DEGREE * math.cos(math.radians(lat))) <= max_lon
+
+
+async def test_a_merge_moves_the_duplicates_supporters_to_the_original(world):
+    from handlers.cases import duplicates
+
+    original = await file_first(world)
+    out = await draft(world, FIRST, NEAR)  # the same author files again, on purpose
+    out = await world.conv.handle(FIRST, press(out, texts.NEARBY_OTHER))
+    out = await world.conv.handle(FIRST, Text("Фонарь у остановки не горит, темно вечером"))
+    out = await world.conv.handle(FIRST, press(out, "Пропустить"))
+    await world.conv.handle(FIRST, Press("send"))
+    [duplicate] = [s for s in world.store.signals.values() if s.id != original.id]
+    await draft(world, SECOND, NEAR)
+    await world.conv.handle(SECOND, Press(f"join:{duplicate.id}"))
+    second = user(world, SECOND)
+    assert (duplicate.id, second.id) in world.store.supporters
+
+    moderator = world.person(99, "moderator")
+    async with world.services.uow() as uow:
+        number = await duplicates.merge_duplicate(world.services, uow, moderator, duplicate.id, original.id)
+    assert number == original.number
+    assert (original.id, second.id) in world.store.supporters and (original.id, second.id) in world.store.subscriptions
+    told = sorted(row["user_id"] for row in world.notes(f"signal_rejected:{duplicate.id}:"))
+    assert told == sorted([user(world, FIRST).id, second.id])  # each once
+    assert all(original.number in row["payload"][0]["text"] for row in world.notes(f"signal_rejected:{duplicate.id}:"))
