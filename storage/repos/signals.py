@@ -70,9 +70,6 @@ class Signals:
         return int(await self.s.scalar(select(func.count(Signal.id)).where(
             Signal.author_id == signal.author_id, Signal.id < signal.id)) or 0)
 
-    async def is_subscribed(self, signal_id: int, user_id: int) -> bool:
-        return await self.s.get(Subscription, (signal_id, user_id)) is not None
-
     async def with_status(self, status: str, limit: int = 50, offset: int = 0) -> Sequence[Signal]:
         rows = await self.s.scalars(
             select(Signal).where(Signal.status == status).order_by(Signal.created_at, Signal.id)

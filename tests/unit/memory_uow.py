@@ -222,9 +222,6 @@ class Signals:
             return 0
         return sum(1 for s in self.st.signals.values() if s.author_id == signal.author_id and s.id < signal.id)
 
-    async def is_subscribed(self, signal_id: int, user_id: int) -> bool:
-        return (signal_id, user_id) in self.st.subscriptions
-
     async def with_status(self, status: str, limit: int = 50, offset: int = 0) -> list[Signal]:
         found = sorted((s for s in self.st.signals.values() if s.status == status), key=lambda s: (s.created_at, s.id))
         return [self.st.refresh(s) for s in found[offset:offset + limit]]
