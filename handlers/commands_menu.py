@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from handlers.staff_texts import COMMANDS
 
 BY_ROLE: dict[str, tuple[str, ...]] = {
-    "resident": ("start", "new", "my", "help", "cancel", "forget"),
+    "resident": ("start", "new", "my", "subscriptions", "help", "cancel", "forget"),
     "executor": ("tasks",),
     "moderator": ("queue", "review", "extensions", "signal"),
     "admin": ("grant", "revoke"),

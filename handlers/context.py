@@ -37,10 +37,6 @@ class DialogConfig:
     description_max: int = 2000
     address_max: int = 300
     photo_fetch_attempts: int = 3
-    nearby_radius_m: int = 250  # «already reported nearby?» (FixMyStreet's radius for residents)
-    nearby_staff_radius_m: int = 1000  # moderators looking for the original of a duplicate
-    nearby_days: int = 183  # only signals filed in the last six months
-    nearby_limit: int = 5
     followup_fixed_workdays: int = 10  # «was it fixed?» this long after a «Устранено» answer
     followup_silence_workdays: int = 10  # then silence closes the signal as not confirmed
 

@@ -20,6 +20,7 @@ from handlers import (
     resident,
     review,
     signal_card,
+    subscriptions,
     tasks,
     texts,
 )
@@ -43,7 +44,7 @@ DB_ATTEMPTS = 5
 # Every dialog module's registry; a step, command or button prefix claimed twice stops the start-up.
 DIALOGS = (resident.registry, intake.registry, intake_finish.registry, queue.registry, signal_card.registry,
            review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry,
-           followup.registry, reroute.registry)
+           followup.registry, reroute.registry, subscriptions.registry)
 include(*DIALOGS)
 
 

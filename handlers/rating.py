@@ -29,7 +29,7 @@ async def _target(turn: Turn, answer_id: int) -> tuple[Answer, Signal] | None:
     signal = await turn.uow.signals.get(answer.signal_id, lock=True) if answer else None
     if answer is None or signal is None:
         raise NotFound()
-    if signal.author_id != turn.user.id and not await turn.uow.signals.is_subscribed(signal.id, turn.user.id):
+    if signal.author_id != turn.user.id:  # the rating is the author's (subscribed or not); supporters follow
         raise Forbidden()
     latest = await turn.uow.answers.latest_published(signal.id)
     if latest is None or latest.id != answer.id or answer.review_status != "published":

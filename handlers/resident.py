@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from handlers import staff_texts as st
 from handlers import texts
 from handlers.cases.filing import forget_person
 from handlers.dialog import Registry, Turn
 from handlers.errors import NotFound
 from handlers.moments import moment
+from handlers.subs_texts import SUBS_BUTTON
 from handlers.types import Button, Input, Press
 from storage.models import Answer
 
@@ -21,7 +23,8 @@ async def ask_consent(turn: Turn, *, reminder: bool = False) -> None:
 
 
 async def main_menu(turn: Turn, text: str = texts.MAIN_MENU) -> None:
-    turn.say(text, ((Button(texts.NEW_SIGNAL_BUTTON, "new"),), (Button(texts.MY_SIGNALS_BUTTON, "my"),)))
+    turn.say(text, ((Button(texts.NEW_SIGNAL_BUTTON, "new"),),
+                    (Button(texts.MY_SIGNALS_BUTTON, "my"), Button(SUBS_BUTTON, "subs"))))
 
 
 async def idle(turn: Turn, inp: Input) -> None:
@@ -122,7 +125,11 @@ async def _open(turn: Turn, raw_id: str) -> None:
                           and not await turn.uow.supporters.supports(signal.id, turn.user.id)):
         raise NotFound()
     published = await turn.uow.answers.latest_published(signal.id)
-    turn.say(signal_card(turn, signal, await _history(turn, signal.id), published),
+    rate = ()  # the author rates an answer here too — also after unsubscribing from the signal
+    if published and signal.author_id == turn.user.id and signal.status == "answered" \
+            and not await turn.uow.answers.rated_by(published.id, turn.user.id):
+        rate = ((Button(st.RATE_UP, f"rate:up:{published.id}"), Button(st.RATE_DOWN, f"rate:down:{published.id}")),)
+    turn.say(signal_card(turn, signal, await _history(turn, signal.id), published), rate,
              photos=tuple(p.photo_id for p in signal.photos))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from handlers.subs_texts import SUBS_COMMAND
+
 DESCRIPTION_ON_CARD = 1200
 ANSWER_ON_CARD = 1800
 REASON_MIN, REASON_MAX = 10, 1000
@@ -189,7 +191,11 @@ RESIDENT_EXTENDED = "ℹ Срок ответа по вашему обращен�
 NO_ORG = "Вы не привязаны ни к одной организации — попросите администратора назначить вас (/grant executor …)."
 TASKS_EMPTY = "Задач в работе нет."
 TASKS_TITLE = "<b>Задачи в работе: {count}</b> (ближайший срок — первым)"
-TASK_LINE = "{mark}№{number} · {category} · {due}"
+TASKS_TITLE_AFFECTED = "<b>Задачи в работе: {count}</b> (больше всего затронутых жителей — первыми)"
+TASKS_BY_AFFECTED = "👥 Сначала самые массовые"
+TASKS_BY_DUE = "📅 Сначала ближайший срок"
+TASK_LINE = "{mark}№{number} · {category} · {due}{supporters}"
+TASK_SUPPORTERS = " · 👥 {count}"
 OVERDUE_MARK = "⚠ "
 TASK_CARD = ("<b>Обращение №{number}</b>\n"
              "{municipality} · {category} · {organization}\n"
@@ -242,7 +248,8 @@ ORG_SUFFIX = " ({organization})"
 
 # ----- command menus -----
 COMMANDS = {
-    "start": "Начать", "new": "Сообщить о проблеме", "my": "Мои обращения", "help": "Как это работает",
+    "start": "Начать", "new": "Сообщить о проблеме", "my": "Мои обращения", "subscriptions": SUBS_COMMAND,
+    "help": "Как это работает",
     "cancel": "Прервать заполнение", "forget": "Удалить мои данные",
     "tasks": "Задачи моей организации", "queue": "Очередь модерации", "review": "Ответы на проверке",
     "extensions": "Запросы продления сроков", "signal": "Обращение по номеру",

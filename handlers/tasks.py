@@ -9,6 +9,7 @@ from handlers import staff_texts as st
 from handlers.cases import review as uc
 from handlers.dialog import Registry, Turn
 from handlers.errors import DomainError, Forbidden
+from handlers.signal_card import supporters_line
 from handlers.staff_common import attempt, ints, leave_step, load_signal, page_of, refusing, staff, today
 from handlers.texts import DONE, SKIP, esc
 from handlers.types import Button, Input, Press, StoredPhotos, Text
@@ -34,6 +35,9 @@ def in_work(signal: Signal, *statuses: str) -> None:
 
 
 # ----- /tasks -----
+BY_DUE, BY_AFFECTED = "d", "a"  # the two orders, carried in the list's own buttons (tkp:<order>:<page>)
+
+
 @registry.command("tasks", role="executor")
 @registry.action("tkp", role="executor")
 async def tasks(turn: Turn, args: object) -> None:
@@ -41,17 +45,24 @@ async def tasks(turn: Turn, args: object) -> None:
     if not _organizations(turn):
         turn.say(st.NO_ORG)
         return
-    signals = await turn.uow.signals.in_work_for(_organizations(turn))
+    order = args[0] if isinstance(args, list) and args[:1] in ([BY_DUE], [BY_AFFECTED]) else BY_DUE
+    signals = await turn.uow.signals.in_work_for(_organizations(turn), most_affected=order == BY_AFFECTED)
     if not signals:
         turn.say(st.TASKS_EMPTY)
         return
-    page, day = min(page_of(args), menus.page_count(len(signals)) - 1), today(turn)
-    lines = [st.TASKS_TITLE.format(count=len(signals))]
-    for s in signals[page * menus.PER_PAGE:(page + 1) * menus.PER_PAGE]:
+    raw_page = args[1:] if isinstance(args, list) and args[:1] == [order] else args
+    page, day = min(page_of(raw_page), menus.page_count(len(signals)) - 1), today(turn)
+    shown = signals[page * menus.PER_PAGE:(page + 1) * menus.PER_PAGE]
+    counts = await turn.uow.supporters.counts(s.id for s in shown)
+    lines = [(st.TASKS_TITLE_AFFECTED if order == BY_AFFECTED else st.TASKS_TITLE).format(count=len(signals))]
+    for s in shown:
+        backing = st.TASK_SUPPORTERS.format(count=counts[s.id]) if counts.get(s.id) else ""
         lines.append(st.TASK_LINE.format(mark=_mark(s, day), number=s.number, category=esc(s.category.name),
-                                         due=sf.due_left(s.due_on, day)))
+                                         due=sf.due_left(s.due_on, day), supporters=backing))
     items = [(f"{_mark(s, day)}№{s.number}", f"tk:{s.id}") for s in signals]
-    turn.say("\n".join(lines), sf.pager(items, page, "tkp"))
+    other = BY_DUE if order == BY_AFFECTED else BY_AFFECTED
+    toggle = Button(st.TASKS_BY_DUE if other == BY_DUE else st.TASKS_BY_AFFECTED, f"tkp:{other}:0")
+    turn.say("\n".join(lines), menus.paged(items, page, f"tkp:{order}", extra=((toggle,),), back=False)[:-1])
 
 
 def _mark(signal: Signal, day) -> str:  # type: ignore[no-untyped-def]
@@ -69,6 +80,7 @@ async def task_card(turn: Turn, args: list[str]) -> None:
         organization=esc(signal.organization.name if signal.organization else "—"),
         due=sf.due_left(signal.due_on, today(turn)), place=sf.place(signal),
         photos=len(signal.photos) or "нет", description=esc(description))
+    text += await supporters_line(turn, signal)
     latest = await turn.uow.answers.latest(signal.id)
     if latest is not None and latest.review_status == "returned" and signal.status == "in_progress":
         text += st.RETURNED_NOTE.format(version=latest.version, details=esc(latest.review_comment or ""))

@@ -32,6 +32,45 @@ class MunicipalityData:
 
 
 @dataclass(frozen=True)
+class NearbyRules:
+    """«Already reported nearby?»: the resident's search radius and period (per category where the
+    region file says so), the moderators' radius for duplicates, and how many signals are shown."""
+
+    radius_m: int = 250  # FixMyStreet's radius for residents
+    days: int = 183  # six months
+    staff_radius_m: int = 1000
+    limit: int = 5
+    by_category: tuple[tuple[str, int | None, int | None], ...] = ()  # (code, radius_m, days) overrides
+
+    def radius_for(self, code: str) -> int:
+        return next((r for c, r, _ in self.by_category if c == code and r is not None), self.radius_m)
+
+    def days_for(self, code: str) -> int:
+        return next((d for c, _, d in self.by_category if c == code and d is not None), self.days)
+
+
+def _nearby_rules(raw: dict, categories: list[dict]) -> NearbyRules:
+    """The region file's `nearby:` block and the categories' `nearby_radius_m` / `nearby_days`, checked."""
+    block = raw.get("nearby") or {}
+    unknown = set(block) - {"radius_m", "days", "staff_radius_m", "limit"}
+    if unknown:
+        raise KeyError(f"nearby: unknown keys {sorted(unknown)}")
+    rules = NearbyRules(**{k: int(v) for k, v in block.items()}, by_category=tuple(
+        (c["code"], _opt_int(c.get("nearby_radius_m")), _opt_int(c.get("nearby_days")))
+        for c in categories if c.get("nearby_radius_m") is not None or c.get("nearby_days") is not None))
+    radii = [rules.radius_m, rules.staff_radius_m, *(r for _, r, _ in rules.by_category if r is not None)]
+    periods = [rules.days, *(d for _, _, d in rules.by_category if d is not None)]
+    if not all(10 <= r <= 10_000 for r in radii) or not all(1 <= d <= 3650 for d in periods) \
+            or not 1 <= rules.limit <= 8:
+        raise ValueError("nearby: radii must be 10–10000 m, periods 1–3650 days, limit 1–8")
+    return rules
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
 class Region:
     code: str
     name: str
@@ -41,6 +80,7 @@ class Region:
     organizations: tuple[str, ...]
     photo_required: frozenset[str] = frozenset()  # category codes where «Устранено» needs a photo
     brushoff_phrases: tuple[str, ...] = ()  # phrases flagged on the review card
+    nearby: NearbyRules = NearbyRules()
 
 
 class RegionFileError(Exception):
@@ -60,8 +100,9 @@ def load_region(path: Path) -> Region:
             organizations=tuple(raw.get("organizations") or ()),
             photo_required=frozenset(c["code"] for c in raw["categories"] if c.get("photo_required")),
             brushoff_phrases=tuple(str(p) for p in raw.get("brushoff_phrases") or ()),
+            nearby=_nearby_rules(raw, raw["categories"]),
         )
-    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise RegionFileError(f"{path}: {exc}") from exc
 
 

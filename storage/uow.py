@@ -25,6 +25,7 @@ from storage.repos.outbox import Outbox
 from storage.repos.people import Users
 from storage.repos.photos import Photos
 from storage.repos.signals import Signals
+from storage.repos.subscriptions import Subscriptions
 
 
 class UnitOfWork:
@@ -85,6 +86,10 @@ class UnitOfWork:
     @cached_property
     def supporters(self) -> Supporters:
         return Supporters(self.session)
+
+    @cached_property
+    def subscriptions(self) -> Subscriptions:
+        return Subscriptions(self.session)
 
     @cached_property
     def outbox(self) -> Outbox:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from handlers import staff_texts as st
 from handlers.cases import staff_rules
-from handlers.cases.notify import notify
+from handlers.cases.notify import tell_subscribers
 from handlers.cases.queue import reject_reason
 from handlers.cases.staff_rules import MODERATION, guarded, move, require
 from handlers.context import Services
@@ -23,11 +23,11 @@ async def candidates(services: Services, uow: UnitOfWork, signal: Signal) -> lis
     """Open signals of the same category within the staff radius, nearest first (not the signal itself)."""
     if signal.latitude is None or signal.longitude is None:
         return []  # a typed address: nothing to measure from
-    cfg = services.config
-    found = await uow.nearby.open_near(signal.latitude, signal.longitude, radius_m=cfg.nearby_staff_radius_m,
-                                       category_id=signal.category_id, limit=cfg.nearby_limit + 1,
-                                       since=services.now() - timedelta(days=cfg.nearby_days))
-    return [n for n in found if n.signal.id != signal.id][: cfg.nearby_limit]
+    rules = services.region.nearby
+    found = await uow.nearby.open_near(signal.latitude, signal.longitude, radius_m=rules.staff_radius_m,
+                                       category_id=signal.category_id, limit=rules.limit + 1,
+                                       since=services.now() - timedelta(days=rules.days_for(signal.category.code)))
+    return [n for n in found if n.signal.id != signal.id][: rules.limit]
 
 
 async def merge_duplicate(services: Services, uow: UnitOfWork, moderator: User, signal_id: int,
@@ -44,15 +44,15 @@ async def merge_duplicate(services: Services, uow: UnitOfWork, moderator: User, 
         await move(services, uow, signal, "reject", MODERATION, reason=reason)
         signal.duplicate_of = original.id
         uow.signals.audit("reject", signal_id=signal.id, actor_id=moderator.id, code="duplicate", reason=reason)
-        author = signal.author_id
-        if author is not None and author != original.author_id and not await uow.supporters.supports(
-                original.id, author):
-            await uow.supporters.add(original.id, author, services.now())
-            uow.signals.audit("supported", signal_id=original.id, actor_id=author, merged_from=signal.number)
+        # its author and its own supporters now back (and follow) the original
+        for person in dict.fromkeys([signal.author_id, *await uow.supporters.of(signal.id)]):
+            if person is not None and person != original.author_id and not await uow.supporters.supports(
+                    original.id, person):
+                await uow.supporters.add(original.id, person, services.now())
+                uow.signals.audit("supported", signal_id=original.id, actor_id=person, merged_from=signal.number)
         await uow.photos.attach(original.id, [p.photo_id for p in signal.photos])
         told = Say(st.RESIDENT_REJECTED.format(number=signal.number, reason=esc(reason))
                    + st.MERGED_FOR_RESIDENT.format(original=original.number))
-        for person in await uow.users.audience(signal):
-            await notify(uow, f"signal_rejected:{signal.id}:{person.id}", person, told)
+        await tell_subscribers(uow, f"signal_rejected:{signal.id}", signal, told)
     uow.after_commit(services.wake_outbox)
     return original.number

@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers import lifecycle
 from handlers import staff_texts as st
 from handlers.cases import staff_rules
-from handlers.cases.notify import notify
+from handlers.cases.notify import notify, tell_subscribers
 from handlers.cases.staff_rules import (
     day,
     guarded,
@@ -88,7 +88,6 @@ async def decide_extension(services: Services, uow: UnitOfWork, moderator: User,
         if approve:
             told = Say(st.RESIDENT_EXTENDED.format(number=signal.number, due=day(signal.due_on),
                                                    reason=esc(request.reason)))
-            for person in await uow.users.audience(signal):
-                await notify(uow, f"extension_decided:{request.id}:{person.id}", person, told)
+            await tell_subscribers(uow, f"signal_extended:{request.id}", signal, told)
     uow.after_commit(services.wake_outbox)
     return signal, request

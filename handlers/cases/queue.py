@@ -8,7 +8,7 @@ from datetime import date
 from handlers import lifecycle
 from handlers import staff_texts as st
 from handlers.cases import staff_rules
-from handlers.cases.notify import notify
+from handlers.cases.notify import notify, tell_subscribers
 from handlers.cases.staff_rules import (
     MODERATION,
     day,
@@ -55,8 +55,7 @@ async def accept(services: Services, uow: UnitOfWork, moderator: User, signal_id
             await notify(uow, f"task_assigned:{signal.id}:{executor.id}", executor, task)
         told = Say(st.RESIDENT_ACCEPTED.format(number=signal.number, organization=esc(org.name),
                                                due=day(signal.due_on)))
-        for person in await uow.users.audience(signal):
-            await notify(uow, f"signal_accepted:{signal.id}:{person.id}", person, told)
+        await tell_subscribers(uow, f"signal_accepted:{signal.id}", signal, told)
     uow.after_commit(services.wake_outbox)
     assert signal.due_on is not None
     return Accepted(signal.number, org.name, signal.due_on, len(executors))
@@ -93,8 +92,7 @@ async def reject(services: Services, uow: UnitOfWork, moderator: User, signal_id
         await move(services, uow, signal, "reject", MODERATION, reason=reason)
         uow.signals.audit("reject", signal_id=signal.id, actor_id=moderator.id, code=code, reason=reason)
         told = Say(st.RESIDENT_REJECTED.format(number=signal.number, reason=esc(reason)))
-        for person in await uow.users.audience(signal):
-            await notify(uow, f"signal_rejected:{signal.id}:{person.id}", person, told)
+        await tell_subscribers(uow, f"signal_rejected:{signal.id}", signal, told)
     uow.after_commit(services.wake_outbox)
     return reason
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from handlers import lifecycle, texts
-from handlers.cases.notify import notify
+from handlers.cases.notify import notify, tell_subscribers
 from handlers.context import Services
+from handlers.subs_texts import RESIDENT_REOPENED
 from handlers.types import Say
 from storage.models import Answer, Signal, User
 from storage.uow import UnitOfWork
@@ -26,6 +27,10 @@ async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: A
             answer.reopened_at = now
         uow.signals.audit(change.action, signal_id=signal.id, actor_id=user.id, rating=value,
                           answer_id=answer.id, reopen_count=signal.reopen_count)
+        if change.action == "reopen":  # the other subscribers hear of it; the rater has just been told
+            await tell_subscribers(uow, f"signal_reopened:{signal.id}:{signal.reopen_count}", signal,
+                                   Say(RESIDENT_REOPENED.format(number=signal.number)), skip=user.id)
+            uow.after_commit(services.wake_outbox)
     else:
         uow.signals.audit("rated", signal_id=signal.id, actor_id=user.id, rating=value, answer_id=answer.id)
     if value < 0:

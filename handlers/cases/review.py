@@ -9,7 +9,7 @@ from handlers import staff_texts as st
 from handlers.cases import answer_rules as rules
 from handlers.cases import followup, staff_rules
 from handlers.cases.answer_rules import Structure
-from handlers.cases.notify import notify
+from handlers.cases.notify import notify, tell_subscribers
 from handlers.cases.staff_rules import (
     REVIEW,
     guarded,
@@ -149,9 +149,7 @@ async def publish_answer(services: Services, uow: UnitOfWork, moderator: User,
         org = await uow.catalog.organization(answer.organization_id) if answer.organization_id else None
         message = resident_answer(services, signal.number, org.name if org else "—", answer)
         await followup.schedule(services, uow, signal, answer)
-        people = await uow.users.audience(signal)
-        for person in people:
-            await notify(uow, f"answer_published:{answer.id}:{person.id}", person, message)
+        people = await tell_subscribers(uow, f"answer_published:{answer.id}", signal, message)
     uow.after_commit(services.wake_outbox)
     return signal, len(people)
 

@@ -28,10 +28,13 @@ class Supported:
 
 async def open_nearby(services: Services, uow: UnitOfWork, spot: Spot) -> list[Near]:
     """Open signals of the same category near the spot, filed recently, nearest first."""
-    cfg = services.config
-    return await uow.nearby.open_near(spot.latitude, spot.longitude, radius_m=cfg.nearby_radius_m,
-                                      category_id=spot.category_id, limit=cfg.nearby_limit,
-                                      since=services.now() - timedelta(days=cfg.nearby_days))
+    rules = services.region.nearby  # radius and period per category, from the region file
+    category = await uow.catalog.category(spot.category_id)
+    if category is None:
+        return []
+    return await uow.nearby.open_near(spot.latitude, spot.longitude, radius_m=rules.radius_for(category.code),
+                                      category_id=spot.category_id, limit=rules.limit,
+                                      since=services.now() - timedelta(days=rules.days_for(category.code)))
 
 
 async def support_signal(services: Services, uow: UnitOfWork, user: User, signal_id: int,

@@ -38,6 +38,13 @@ def box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, f
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
+def conditions(lat: float, lon: float, radius_m: float, category_id: int, since: datetime) -> tuple:
+    """The search's WHERE: the box (served by ix_signals_lat_lon), the category, open, recent."""
+    min_lat, max_lat, min_lon, max_lon = box(lat, lon, radius_m)
+    return (Signal.latitude.between(min_lat, max_lat), Signal.longitude.between(min_lon, max_lon),
+            Signal.category_id == category_id, Signal.status.not_in(CLOSED_STATUSES), Signal.created_at >= since)
+
+
 class Nearby:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -46,11 +53,7 @@ class Nearby:
                         limit: int = 5) -> list[Near]:
         """Open (not rejected, not closed) signals of the category filed since `since` within
         `radius_m`, nearest first, at most `limit`."""
-        min_lat, max_lat, min_lon, max_lon = box(lat, lon, radius_m)
-        rows = await self.s.scalars(select(Signal).where(
-            Signal.latitude.between(min_lat, max_lat), Signal.longitude.between(min_lon, max_lon),
-            Signal.category_id == category_id, Signal.status.not_in(CLOSED_STATUSES),
-            Signal.created_at >= since))
+        rows = await self.s.scalars(select(Signal).where(*conditions(lat, lon, radius_m, category_id, since)))
         found = [Near(s, distance_km(lat, lon, s.latitude, s.longitude) * 1000) for s in rows.unique()]
         found = [n for n in found if n.distance_m <= radius_m]
         found.sort(key=lambda n: (n.distance_m, n.signal.id))
@@ -70,6 +73,11 @@ class Supporters:
         if await self.s.get(Subscription, (signal_id, user_id)) is None:
             self.s.add(Subscription(signal_id=signal_id, user_id=user_id, created_at=now))
         await self.s.flush()
+
+    async def of(self, signal_id: int) -> list[int]:
+        """The ids of the people supporting the signal."""
+        return list(await self.s.scalars(select(SignalSupporter.user_id).where(
+            SignalSupporter.signal_id == signal_id).order_by(SignalSupporter.user_id)))
 
     async def counts(self, signal_ids: Iterable[int]) -> dict[int, int]:
         """Supporters per signal (signals nobody joined are absent)."""

@@ -9,7 +9,16 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Answer, ApiFiling, AuditEvent, Photo, Signal, SignalPhoto, Subscription
+from storage.models import (
+    Answer,
+    ApiFiling,
+    AuditEvent,
+    Photo,
+    Signal,
+    SignalPhoto,
+    SignalSupporter,
+    Subscription,
+)
 
 
 @dataclass(frozen=True)
@@ -50,9 +59,10 @@ class PublicSignals:
         return {signal_id: text for signal_id, text in rows}  # later versions overwrite earlier ones
 
     async def supporters(self, signal_ids: Sequence[int]) -> dict[int, int]:
+        """Residents who joined each signal with «Я тоже» (not its subscribers: anyone may unsubscribe)."""
         rows = await self.s.execute(
-            select(Subscription.signal_id, func.count()).where(Subscription.signal_id.in_(signal_ids))
-            .group_by(Subscription.signal_id))
+            select(SignalSupporter.signal_id, func.count()).where(SignalSupporter.signal_id.in_(signal_ids))
+            .group_by(SignalSupporter.signal_id))
         return dict(rows.tuples().all())
 
     async def last_changes(self, signal_ids: Sequence[int]) -> dict[int, datetime]:

@@ -77,15 +77,11 @@ class Users:
         return (await self.s.scalars(select(User).where(User.id.in_(ids)))).all()
 
     async def audience(self, signal: Signal) -> list[User]:
-        """Who hears about a signal: its subscribers and its author (deleted people are simply absent)."""
+        """Who hears about a signal: its subscribers — the author (subscribed when filing) and its
+        supporters — minus whoever unsubscribed (deleted people are simply absent)."""
         rows = await self.s.scalars(select(User).join(Subscription, Subscription.user_id == User.id)
                                     .where(Subscription.signal_id == signal.id).order_by(User.id))
-        people = {u.id: u for u in rows}
-        if signal.author_id is not None and signal.author_id not in people:
-            author = await self.s.get(User, signal.author_id)
-            if author is not None:
-                people[author.id] = author
-        return list(people.values())
+        return list(rows.all())
 
     async def last_actor(self, signal_id: int, actions: Iterable[str]) -> User | None:
         """The person behind the latest of these audit events on a signal."""

@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEvent, Followup, Signal, SignalCounter, SignalPhoto, Subscription
+from storage.models import (
+    AuditEvent,
+    Followup,
+    Signal,
+    SignalCounter,
+    SignalPhoto,
+    SignalSupporter,
+    Subscription,
+)
 from storage.repos.dialect import insert_for
 
 OPEN = ("in_progress", "answer_review")
@@ -70,9 +78,6 @@ class Signals:
         return int(await self.s.scalar(select(func.count(Signal.id)).where(
             Signal.author_id == signal.author_id, Signal.id < signal.id)) or 0)
 
-    async def is_subscribed(self, signal_id: int, user_id: int) -> bool:
-        return await self.s.get(Subscription, (signal_id, user_id)) is not None
-
     async def with_status(self, status: str, limit: int = 50, offset: int = 0) -> Sequence[Signal]:
         rows = await self.s.scalars(
             select(Signal).where(Signal.status == status).order_by(Signal.created_at, Signal.id)
@@ -89,15 +94,21 @@ class Signals:
             stmt = stmt.where(Signal.status == status)
         return (await self.s.scalars(stmt)).all()
 
-    async def in_work_for(self, organization_ids: Iterable[int], limit: int = 60) -> Sequence[Signal]:
-        """Signals in work for these organizations, nearest due date first (an executor's tasks)."""
+    async def in_work_for(self, organization_ids: Iterable[int], limit: int = 60, *,
+                          most_affected: bool = False) -> Sequence[Signal]:
+        """Signals in work for these organizations (an executor's tasks): nearest due date first, or
+        with `most_affected` the most supported first (then by due date)."""
         ids = tuple(organization_ids)
         if not ids:
             return []
-        rows = await self.s.scalars(select(Signal).where(Signal.status == "in_progress",
-                                                         Signal.organization_id.in_(ids))
-                                    .order_by(Signal.due_on, Signal.id).limit(limit))
-        return rows.all()
+        stmt = select(Signal).where(Signal.status == "in_progress", Signal.organization_id.in_(ids))
+        if most_affected:
+            backing = (select(SignalSupporter.signal_id, func.count().label("n"))
+                       .group_by(SignalSupporter.signal_id).subquery())
+            stmt = stmt.outerjoin(backing, backing.c.signal_id == Signal.id) \
+                .order_by(func.coalesce(backing.c.n, 0).desc())
+        rows = await self.s.scalars(stmt.order_by(Signal.due_on, Signal.id).limit(limit))
+        return rows.unique().all()
 
     async def due_between(self, after: date, until: date) -> Sequence[Signal]:
         """Routed signals in work due after `after` and no later than `until` (reminders)."""

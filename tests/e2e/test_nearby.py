@@ -19,6 +19,7 @@ AUTHOR, NEIGHBOUR, MOD, EXE = 3101, 3102, 3103, 3104
 HERE = (61.6688, 50.8364)
 NORTH_100_M = (61.66970, 50.8364)
 NORTH_300_M = (61.67150, 50.8364)
+SOUTH_400_M = (61.66520, 50.8364)
 ANSWER = "Фонарь заменён 3 июня бригадой МБУ «Горсвет»."
 
 
@@ -105,14 +106,51 @@ async def test_a_neighbour_joins_with_one_tap_and_gets_the_answer(env, services)
 
 async def test_far_away_or_another_category_shows_nothing(env, services):
     await first_signal(env)
-    for n, (place, category) in enumerate(((NORTH_300_M, "Дороги"), (NORTH_100_M, "ЖКХ"))):
+    for n, (place, category) in enumerate(((NORTH_300_M, "Дороги"), (SOUTH_400_M, "Дороги"), (NORTH_100_M, "ЖКХ"))):
         other = env.resident(NEIGHBOUR + 10 + n)
         await consent(other)
         await file_at(other, place, category=category)
         assert "Проверьте обращение" in other.last_text()  # straight to the summary
         assert "Я тоже" not in " ".join(other.texts())
         await other.press("✅ Отправить")
-    assert await signal_count(services) == 3
+    assert await signal_count(services) == 4
+
+
+async def test_a_closed_or_rejected_signal_is_not_offered(env, services):
+    signal = await first_signal(env)
+    for n, status in enumerate(("closed", "rejected")):
+        async with services.uow() as uow:
+            (await uow.signals.get(signal.id)).status = status
+            await uow.commit()
+        other = env.resident(NEIGHBOUR + 20 + n)
+        await consent(other)
+        await file_at(other, NORTH_100_M)
+        assert "Проверьте обращение" in other.last_text()
+        assert "Я тоже" not in " ".join(other.texts())
+
+
+async def test_a_join_for_a_signal_moved_away_or_recategorised_is_refused(env, services):
+    """The «Я тоже» button was shown, then the signal stopped matching: the press is checked again."""
+    signal = await first_signal(env)
+    for n, change in enumerate(({"latitude": SOUTH_400_M[0]}, {"category": "ЖКХ"})):
+        neighbour = env.resident(NEIGHBOUR + 30 + n)
+        await consent(neighbour)
+        await file_at(neighbour, NORTH_100_M)
+        assert f"№{signal.number}" in neighbour.last_text()
+        async with services.uow() as uow:
+            row = await uow.signals.get(signal.id)
+            if "category" in change:
+                row.category_id = (await uow.catalog.category_by_name(change["category"])).id
+            else:
+                row.latitude = change["latitude"]
+            await uow.commit()
+        await neighbour.press("👍 Я тоже")
+        assert any("больше нельзя поддержать" in t for t in neighbour.texts()), neighbour.texts()
+        async with services.uow() as uow:
+            assert await uow.supporters.count(signal.id) == 0
+            row = await uow.signals.get(signal.id)
+            row.latitude, row.category_id = HERE[0], signal.category_id  # back for the next case
+            await uow.commit()
 
 
 async def test_forget_removes_support_and_subscription(env, services):

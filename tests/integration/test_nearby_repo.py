@@ -74,3 +74,22 @@ async def test_nearest_first_at_most_five(services):
     found = await search(services, cat)
     assert [d for _, d in found] == [10, 30, 60, 90, 120]
     assert {i for i, _ in found} <= set(ids)
+
+
+@pytest.mark.parametrize("east_m, found", [(240, True), (260, False)])
+async def test_at_67_north_240_m_due_east_is_found_and_260_m_is_not(services, east_m, found):
+    """Vorkuta's latitude: a degree of longitude is 0.39 of a degree of latitude."""
+    lat, lon = 67.0, 64.0
+    async with services.uow() as uow:
+        mun = await uow.session.scalar(select(Municipality).limit(1))
+        cat = await uow.session.scalar(select(Category).limit(1))
+        east = lon + east_m / (EARTH_M_PER_DEGREE * math.cos(math.radians(lat)))
+        signal = Signal(number=f"2026-{next(NUMBERS):06d}", municipality_id=mun.id, category_id=cat.id,
+                        description="Не горит фонарь", latitude=lat, longitude=east, status="in_progress",
+                        source_channel="vk")
+        uow.session.add(signal)
+        await uow.commit()
+    async with services.uow() as uow:
+        near = await uow.nearby.open_near(lat, lon, radius_m=250, category_id=cat.id,
+                                          since=utcnow() - timedelta(days=183))
+    assert [n.signal.id for n in near] == ([signal.id] if found else [])

@@ -88,14 +88,23 @@ async def test_thumbs_down_asks_for_a_comment_then_reopens(services, published):
     assert "2026-000001" in note.payload[0]["text"]
 
 
-async def test_thumbs_down_comment_can_be_skipped_by_a_subscriber(services, published):
+async def test_the_rating_is_the_authors_and_a_reopening_is_told_to_the_other_subscribers(services, published):
     conv, signal_id, answer_id, _ = published
-    await conv.handle(SUBSCRIBER, Press(f"rate:down:{answer_id}"))
-    out = await conv.handle(SUBSCRIBER, Press("skip"))
+    for payload in (f"rate:up:{answer_id}", f"rate:down:{answer_id}"):  # a follower (supporter) does not rate
+        out = await conv.handle(SUBSCRIBER, Press(payload))
+        assert out.replies[-1].text == FORBIDDEN
+    await conv.handle(AUTHOR, Press(f"rate:down:{answer_id}"))
+    out = await conv.handle(AUTHOR, Press("skip"))
     assert "повторное рассмотрение" in out.replies[-1].text
     signal, ratings, _, notes = await load(services, signal_id)
     assert signal.status == "in_progress" and [(r.value, r.comment) for r in ratings] == [(-1, None)]
     assert "Комментарий" not in notes[0].payload[0]["text"]
+    async with services.uow() as uow:
+        told = list(await uow.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like(f"signal_reopened:{signal_id}:%"))))
+        follower = await uow.users.get(SUBSCRIBER.channel, SUBSCRIBER.peer_id)
+    assert [(m.user_id, m.channel) for m in told] == [(follower.id, "vk")]  # once, on the follower's channel
+    assert "повторное рассмотрение" in told[0].payload[0]["text"] and "/subscriptions" in told[0].payload[0]["text"]
 
 
 async def test_a_strangers_press_is_refused(services, published):
@@ -118,8 +127,10 @@ async def test_an_outdated_or_unknown_answer_changes_nothing(services, published
 
 async def test_rating_after_the_signal_was_closed_is_recorded_without_a_transition(services, published):
     conv, signal_id, answer_id, _ = published
-    await conv.handle(AUTHOR, Press(f"rate:up:{answer_id}"))
-    out = await conv.handle(SUBSCRIBER, Press(f"rate:up:{answer_id}"))
+    async with services.uow() as uow:  # closed meanwhile (nobody rated it in time)
+        (await uow.signals.get(signal_id)).status = "closed"
+        await uow.commit()
+    out = await conv.handle(AUTHOR, Press(f"rate:up:{answer_id}"))
     assert out.replies[-1].text == rating.THANKS_UP_LATE
     signal, ratings, events, _ = await load(services, signal_id)
-    assert signal.status == "closed" and len(ratings) == 2 and events == ["close", "rated"]
+    assert signal.status == "closed" and len(ratings) == 1 and events == ["rated"]

@@ -126,3 +126,19 @@ async def test_filters_and_pages(services):
                                          end_date="2000-06-01T00:00:00Z")
         assert status == 400 and root.tag == "errors" and "90 days" in root.findtext("error/description")
         assert ET.tostring(root)  # well-formed
+
+
+async def test_supporters_counts_the_me_too_residents_not_who_still_follows(services):
+    numbers = await four_signals(services)
+    async with services.uow() as uow:
+        signal = await uow.signals.by_number(numbers["answered"])
+        for n in range(2):
+            neighbour = await uow.users.get_or_create("vk", 7700 + n)
+            await uow.supporters.add(signal.id, neighbour.id, signal.created_at)
+        await uow.subscriptions.leave(signal.id, neighbour.id)  # one of them unsubscribed: still affected
+        await uow.subscriptions.leave(signal.id, signal.author_id)  # so did the author
+        await uow.commit()
+    async with open311_server(services) as api:
+        _, rows = await api.get_json(f"requests/{numbers['answered']}.json")
+        _, accepted = await api.get_json(f"requests/{numbers['accepted']}.json")
+    assert rows[0]["supporters"] == 2 and accepted[0]["supporters"] == 0

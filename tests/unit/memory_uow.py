@@ -121,8 +121,6 @@ class Users:
 
     async def audience(self, signal: Signal) -> list[User]:
         ids = sorted(u for s, u in self.st.subscriptions if s == signal.id)
-        if signal.author_id is not None and signal.author_id not in ids:
-            ids.append(signal.author_id)
         return [self.st.users[i] for i in ids if i in self.st.users]
 
     async def last_actor(self, signal_id: int, actions: Iterable[str]) -> User | None:
@@ -227,9 +225,6 @@ class Signals:
             return 0
         return sum(1 for s in self.st.signals.values() if s.author_id == signal.author_id and s.id < signal.id)
 
-    async def is_subscribed(self, signal_id: int, user_id: int) -> bool:
-        return (signal_id, user_id) in self.st.subscriptions
-
     async def with_status(self, status: str, limit: int = 50, offset: int = 0) -> list[Signal]:
         found = sorted((s for s in self.st.signals.values() if s.status == status), key=lambda s: (s.created_at, s.id))
         return [self.st.refresh(s) for s in found[offset:offset + limit]]
@@ -237,10 +232,13 @@ class Signals:
     async def count_status(self, status: str) -> int:
         return sum(1 for s in self.st.signals.values() if s.status == status)
 
-    async def in_work_for(self, organization_ids: Iterable[int], limit: int = 60) -> list[Signal]:
+    async def in_work_for(self, organization_ids: Iterable[int], limit: int = 60, *,
+                          most_affected: bool = False) -> list[Signal]:
         ids = set(organization_ids)
         found = [s for s in self.st.signals.values() if s.status == "in_progress" and s.organization_id in ids]
-        return [self.st.refresh(s) for s in sorted(found, key=lambda s: (s.due_on or date.max, s.id))][:limit]
+        backing = Counter(s for s, _ in self.st.supporters)
+        found.sort(key=lambda s: (-backing[s.id] if most_affected else 0, s.due_on or date.max, s.id))
+        return [self.st.refresh(s) for s in found][:limit]
 
     async def history(self, signal_id: int) -> list[AuditEvent]:
         return [e for e in self.st.audit if e.signal_id == signal_id]
@@ -340,6 +338,14 @@ class Photos:
         self.st.photos[photo_id] = sha256
         return photo_id
 
+    async def attach(self, signal_id: int, photo_ids: Iterable[int]) -> int:
+        signal = self.st.signals[signal_id]
+        have = {p.photo_id for p in signal.photos}
+        new = [p for p in dict.fromkeys(photo_ids) if p not in have]
+        signal.photos = [*signal.photos, *(SignalPhoto(signal_id=signal_id, photo_id=p, position=len(have) + i)
+                                           for i, p in enumerate(new, 1))]
+        return len(new)
+
 
 class Outbox:
     def __init__(self, store: Store) -> None:
@@ -414,6 +420,9 @@ class Supporters:
         self.st.supporters.add((signal_id, user_id))
         self.st.subscriptions.add((signal_id, user_id))
 
+    async def of(self, signal_id: int) -> list[int]:
+        return sorted(u for s, u in self.st.supporters if s == signal_id)
+
     async def counts(self, signal_ids: Iterable[int]) -> dict[int, int]:
         wanted = set(signal_ids)
         return dict(Counter(s for s, _ in self.st.supporters if s in wanted))
@@ -440,6 +449,30 @@ class Followups:
                 for a in self.st.answers.values() if a.organization_id == organization_id and a.created_at >= since]
 
 
+class Subscriptions:
+    def __init__(self, store: Store) -> None:
+        self.st = store
+
+    async def followed(self, user_id: int, limit: int = 8) -> tuple[list[Signal], int]:
+        mine = [self.st.refresh(self.st.signals[s]) for s, u in self.st.subscriptions
+                if u == user_id and s in self.st.signals and self.st.signals[s].status not in ("rejected", "closed")]
+        mine.sort(key=lambda s: (s.created_at, s.id), reverse=True)
+        return mine[:limit], len(mine)
+
+    async def follows(self, signal_id: int, user_id: int) -> bool:
+        return (signal_id, user_id) in self.st.subscriptions
+
+    async def follow(self, signal_id: int, user_id: int, now: datetime) -> bool:
+        known = (signal_id, user_id) in self.st.subscriptions
+        self.st.subscriptions.add((signal_id, user_id))
+        return not known
+
+    async def leave(self, signal_id: int, user_id: int) -> bool:
+        known = (signal_id, user_id) in self.st.subscriptions
+        self.st.subscriptions.discard((signal_id, user_id))
+        return known
+
+
 class FakeUnitOfWork:
     """Same shape as storage.uow.UnitOfWork. Changes are visible at once (no rollback): the use cases
     check before they change, which the database tests prove with a real rollback."""
@@ -451,6 +484,9 @@ class FakeUnitOfWork:
         self.outbox, self.dialogs, self.people = Outbox(store), DialogStates(store), People(store)
         self.nearby, self.supporters = Nearby(store), Supporters(store)
         self.followups = Followups(store)
+
+
+        self.subscriptions = Subscriptions(store)
         self._after_commit: list = []
         self._committed = False
 

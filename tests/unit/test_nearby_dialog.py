@@ -24,13 +24,18 @@ def press(outcome, starts: str) -> Press:
     raise AssertionError(f"no button {starts!r}")
 
 
-@pytest.fixture
-def world():
+def two_residents() -> World:
+    """An in-memory world with FIRST (Telegram) and SECOND (VK) and a conversation over it."""
     w = World()
     w.person(FIRST.peer_id, name="Анна")
     w.person(SECOND.peer_id, channel="vk", name="Борис")
-    w.conv = Conversation(w.services)
+    w.conv = Conversation(w.services)  # type: ignore[attr-defined]
     return w
+
+
+@pytest.fixture
+def world():
+    return two_residents()
 
 
 async def draft(w, peer, place, category="Дороги"):
