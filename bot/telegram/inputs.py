@@ -15,7 +15,7 @@ MAX_TEXT = 10_000  # longer texts are cut before the dialog sees them (Telegram 
 def peer_of(message: Message) -> Peer:
     user = message.from_user
     name = user.full_name if user else None
-    return Peer(CHANNEL, message.chat.id, name)
+    return Peer(CHANNEL, message.chat.id, name, user.language_code if user else None)
 
 
 def message_input(message: Message) -> Input:
@@ -42,6 +42,6 @@ def message_input(message: Message) -> Input:
 
 def callback_input(query: CallbackQuery, key: bytes) -> tuple[Peer, Input]:
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    peer = Peer(CHANNEL, chat_id, query.from_user.full_name)
+    peer = Peer(CHANNEL, chat_id, query.from_user.full_name, query.from_user.language_code)
     payload = verify(key, CHANNEL, chat_id, query.data or "")
     return peer, Press(payload) if payload else Unsupported("forged")

@@ -20,18 +20,18 @@ from aiogram.types import (
 from bot.photo_cache import load_photos, remember
 from handlers.callbacks import sign
 from handlers.context import Services
+from handlers.i18n import DEFAULT, t
 from handlers.textsplit import split_text
 from handlers.types import Say
 
 T = TypeVar("T")
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
-SHARE_LOCATION = "📍 Отправить геопозицию"
 
 
 def keyboard(reply: Say, key: bytes, chat_id: int) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     if reply.ask_location:
-        rows = [[KeyboardButton(text=SHARE_LOCATION, request_location=True)]]
+        rows = [[KeyboardButton(text=reply.location_label or t(DEFAULT, "btn-share-location"), request_location=True)]]
         rows += [[KeyboardButton(text=b.label) for b in row] for row in reply.buttons]
         return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
     if not reply.buttons:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from handlers import lifecycle, texts
+from handlers import lifecycle
 from handlers.cases.notify import notify
 from handlers.context import Services
+from handlers.i18n import staff_text
+from handlers.texts import esc
 from handlers.types import Say
 from storage.models import Answer, Signal, User
 from storage.uow import UnitOfWork
-
-FOR_MODERATORS = "👎 Житель не согласен с ответом по обращению <b>№{number}</b>.{reopened}{comment}"
-REOPENED = " Обращение возвращено на повторное рассмотрение."
-COMMENT = "\n\nКомментарий: {text}"
 
 
 async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: Answer, signal: Signal,
@@ -27,8 +25,9 @@ async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: A
     else:
         uow.signals.audit("rated", signal_id=signal.id, actor_id=user.id, rating=value, answer_id=answer.id)
     if value < 0:
-        note = Say(FOR_MODERATORS.format(number=signal.number, reopened=REOPENED if changed else "",
-                                         comment=COMMENT.format(text=texts.esc(comment)) if comment else ""))
+        note = Say(staff_text("staff-rating-for-moderators", number=signal.number,
+                              reopened=staff_text("staff-rating-reopened") if changed else "",
+                              comment=staff_text("staff-rating-comment", text=esc(comment)) if comment else ""))
         for mod in await uow.users.with_role("moderator"):
             await notify(uow, f"rated_down:{answer.id}:{user.id}:{mod.id}", mod, note)
         uow.after_commit(services.wake_outbox)
