@@ -157,7 +157,7 @@ class Conversation:
                 if turn.data.get("forgotten"):  # 152-ФЗ: this update goes too, now that it is handled
                     await inbox.forget_peer(uow.session, peer.channel, peer.peer_id)
             await uow.commit()
-            if turn.lang != DEFAULT:
+            if turn.lang != DEFAULT and not turn.data.get("forgotten"):
                 self.languages[(peer.channel, peer.peer_id)] = turn.lang
             else:
                 self.languages.pop((peer.channel, peer.peer_id), None)
