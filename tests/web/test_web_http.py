@@ -122,3 +122,19 @@ async def test_forged_button_retried_post_and_forget(services, db_url, tmp_path)
             assert await uow.users.get("web", v.peer_id) is None
             left = await uow.session.scalar(select(func.count(WebMessage.id)).where(WebMessage.peer_id == v.peer_id))
         assert left == 1
+
+
+async def test_the_web_chat_speaks_komi_after_the_choice(services, db_url, tmp_path):
+    async with web_instance(services, db_url, tmp_path) as instance, WebVisitor(instance) as v:
+        await v.say("/start")
+        assert any("сӧгласитчӧм" in text for text in await v.press("Коми кыв"))
+        assert (await v.press(t("kv", "btn-consent")))[0] == t("kv", "consent-thanks")
+        await v.say("/new")
+        await v.press("Сыктывкар")
+        await v.press("Туйяс")
+        assert any("Восьлас 4" in text for text in await v.say("Туй вылын джуджыд гуран, машинаяс мунӧны бокӧд"))
+        await v.press(t("kv", "btn-skip"))
+        summary = await v.location(*SYKTYVKAR)
+        assert any("Муниципалитет: Сыктывкар" in text and "Категория: Туйяс" in text for text in summary), summary
+        session = await v.refresh_session()
+        assert {c["command"]: c["description"] for c in session["commands"]}["new"] == t("kv", "command.new")
