@@ -39,6 +39,9 @@ FILES = {"chat.js": "text/javascript", "chat.css": "text/css", "embed.js": "text
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,40}$")
 HEARTBEAT = 15.0
 
+# the page's own labels in the person's language (web-ui.… in the catalogs), applied by chat.js at load
+WEB_UI = ("subtitle", "message", "placeholder", "send", "attach", "log", "commands")
+
 
 class WebRoutes:
     def __init__(self, channel: WebChannel, services: Services, options: WebOptions) -> None:
@@ -109,6 +112,7 @@ class WebRoutes:
         body = {"csrf": csrf_token(self.key, v.rid), "persona": v.persona, "demo": self.options.demo,
                 "personas": ["resident", *PERSONAS] if self.options.demo else [],
                 "commands": [{"command": c, "description": d} for c, d in commands_for(roles, lang)],
+                "lang": lang, "ui": {key: t(lang, f"web-ui.{key}") for key in WEB_UI},
                 "max_photos": self.services.config.max_photos}
         return self._finish(request, web.json_response(body))
 

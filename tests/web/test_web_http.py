@@ -138,3 +138,4 @@ async def test_the_web_chat_speaks_komi_after_the_choice(services, db_url, tmp_p
         assert any("Муниципалитет: Сыктывкар" in text and "Категория: Туйяс" in text for text in summary), summary
         session = await v.refresh_session()
         assert {c["command"]: c["description"] for c in session["commands"]}["new"] == t("kv", "command.new")
+        assert session["lang"] == "kv" and session["ui"]["send"] == t("kv", "web-ui.send")
