@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, Message
 from PIL import Image
 from vk_api.bot_longpoll import VkBotLongPoll
 
-from handlers import texts
+from handlers.i18n import t
 from tests.e2e.tg_harness import TgResident
 from tests.e2e.vk_harness import VkResident
 from tests.fakes.telegram_server import FakeTelegram, bad
@@ -169,15 +169,15 @@ def intake_steps(r, n: int, photo: bytes) -> list:  # type: ignore[no-untyped-de
     """The whole intake dialog: 10 updates, one of them a photo."""
     return [
         ("text", r.say, ("/start",)),
-        ("press", r.press, (texts.CONSENT_BUTTON,)),
+        ("press", r.press, (t("ru", "btn-consent"),)),
         ("text", r.say, ("/new",)),
         ("press", r.press, ("Сыктывкар",)),
         ("press", r.press, ("Дороги",)),
         ("text", r.say, (f"Житель {n}: яма во дворе дома {n % 97 + 1} на улице Ленина, уже месяц",)),
         ("photo", r.photo, (photo,)),
-        ("press", r.press, (texts.DONE,)),
+        ("press", r.press, (t("ru", "btn-done"),)),
         ("location", r.location, location(n)),
-        ("press", r.press, (texts.SEND,)),
+        ("press", r.press, (t("ru", "btn-send"),)),
     ]
 
 

@@ -95,11 +95,19 @@ def _parser() -> argparse.ArgumentParser:
     sl.add_argument("--limit", type=int, default=50)
     ss = signals.add_parser("show", help="one signal with its history")
     ss.add_argument("number", help="public number, e.g. 2026-000123")
+
+    from bot import texts_cli
+
+    texts_cli.add_parser(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "texts":  # the catalogs only: no settings, no database
+        from bot import texts_cli
+
+        return texts_cli.run(args)
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -9,7 +9,7 @@ from bot.bootstrap import build_services
 from bot.config import Settings
 from handlers import roles as role_cases
 from handlers.errors import DomainError
-from handlers.texts import STATUS
+from handlers.i18n import DEFAULT, t
 from storage.migrate import check, upgrade
 from storage.seed import seed_region
 
@@ -197,7 +197,7 @@ async def _signals(services, args) -> int:  # type: ignore[no-untyped-def]
         signal = await uow.signals.by_number(args.number)
         if signal is None:
             raise UsageError(f"no signal {args.number}")
-        print(f"№{signal.number}  {STATUS[signal.status]} ({signal.status})")
+        print(f"№{signal.number}  {t(DEFAULT, 'status.' + signal.status)} ({signal.status})")
         print(f"{signal.municipality.name} · {signal.category.name} · via {signal.source_channel}")
         print(f"filed {moment(signal.created_at, services)}; due {moment(signal.due_on, services)}")
         if signal.address or signal.latitude is not None:

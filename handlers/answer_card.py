@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from handlers import answer_texts as at
-from handlers import brushoff
+from handlers import brushoff, limits
 from handlers.cases.answer_rules import summary_lines
 from handlers.dialog import Turn
+from handlers.i18n import staff_text
 from handlers.russian import stems
 from handlers.texts import esc
 from storage.models import Answer, Signal
@@ -19,10 +19,11 @@ def structure_block(answer: Answer) -> str:
 def reason_lines(turn: Turn, answer: Answer, flags: list[str]) -> list[str]:
     lines = []
     for code in flags:
-        label = at.REASONS.get(code, code)
         if code == "phrase":
             phrase = brushoff.phrase_found(stems(answer.text), turn.services.region.brushoff_phrases) or "…"
-            label = label.format(phrase=esc(phrase))
+            label = staff_text("staff-answer-reasons.phrase", phrase=esc(phrase))
+        else:
+            label = staff_text(f"staff-answer-reasons.{code}") if code in limits.BRUSHOFF_REASONS else esc(code)
         lines.append(f"• {label}")
     return lines
 
@@ -34,4 +35,4 @@ async def warning(turn: Turn, answer: Answer, signal: Signal) -> str:
         flags = await brushoff.flags_for(turn.uow, turn.services.region, answer, signal, len(answer.photos))
     if not flags:
         return ""
-    return at.BRUSHOFF_WARNING.format(lines="\n".join(reason_lines(turn, answer, flags)))
+    return staff_text("staff-answer-brushoff-warning", lines="\n".join(reason_lines(turn, answer, flags)))

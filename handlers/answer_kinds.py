@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from handlers import answer_texts as at
+from handlers import limits
 from handlers import staff_format as sf
 from handlers.cases import answer_rules as rules
 from handlers.dialog import Turn
 from handlers.errors import DomainError
+from handlers.i18n import staff_text
 from handlers.staff_common import staff, today
 from handlers.types import Button, Input, Press, Text
 
@@ -21,8 +22,8 @@ def _back(turn: Turn) -> Button:
 
 
 async def ask_kind(turn: Turn) -> None:
-    buttons = [Button(label, f"kind:{code}") for code, label in at.KIND_BUTTONS.items()]
-    turn.say(at.ASK_KIND.format(number=staff(turn)["number"]),
+    buttons = [Button(staff_text(f"staff-btn-answer-kind-buttons.{code}"), f"kind:{code}") for code in limits.ANSWER_KINDS]
+    turn.say(staff_text("staff-answer-ask-kind", number=staff(turn)["number"]),
              (tuple(buttons[:2]), tuple(buttons[2:]), (_back(turn),)))
 
 
@@ -45,7 +46,7 @@ async def ask_date(turn: Turn) -> None:
     day, last = today(turn), _last(turn)
     days = [day + timedelta(days=n) for n in QUICK_DAYS if day + timedelta(days=n) <= last]
     buttons = [Button(d.strftime("%d.%m"), f"day:{d.isoformat()}") for d in days]
-    turn.say(at.ASK_DATE.format(last=rules.fmt(last)),
+    turn.say(staff_text("staff-answer-ask-date", last=rules.fmt(last)),
              (tuple(buttons[:3]), tuple(buttons[3:]), (_back(turn),)))
 
 
@@ -70,7 +71,7 @@ async def on_date(turn: Turn, inp: Input) -> None:
 
 
 async def ask_competent(turn: Turn) -> None:
-    turn.say(at.ASK_COMPETENT.format(min=at.COMPETENT_MIN, max=at.COMPETENT_MAX), ((_back(turn),),))
+    turn.say(staff_text("staff-answer-ask-competent", min=limits.COMPETENT_MIN, max=limits.COMPETENT_MAX), ((_back(turn),),))
 
 
 async def on_competent(turn: Turn, inp: Input) -> None:
@@ -95,7 +96,7 @@ def photo_missing(turn: Turn) -> str | None:
     """The refusal when «Устранено» in a photo-required category has no photo yet."""
     data = staff(turn)
     if data.get("kind") == "fixed" and data.get("photo_required") and not data["photo_ids"]:
-        return at.PHOTO_REQUIRED.format(category=data.get("category", ""))
+        return staff_text("staff-answer-photo-required", category=data.get("category", ""))
     return None
 
 

@@ -22,12 +22,12 @@ from handlers import (
     signal_card,
     subscriptions,
     tasks,
-    texts,
 )
 from handlers.commands_menu import commands_for
 from handlers.context import Services
 from handlers.dialog import ACTIONS, COMMANDS, STEPS, Route, Turn, include
-from handlers.errors import DomainError, Forbidden
+from handlers.errors import DomainError, Forbidden, message
+from handlers.i18n import DEFAULT, platform_language, t
 from handlers.normalize import clean_input, clean_peer
 from handlers.peers import FloodGate, PeerLocks
 from handlers.photos import ingest
@@ -37,6 +37,9 @@ from storage.errors import error_class, is_transient
 
 log = logging.getLogger(__name__)
 
+# kinds of input with a reply of their own (unsupported.…); anything else gets unsupported.other
+UNSUPPORTED = ("sticker", "voice", "audio", "video", "video_note", "document", "contact", "poll", "forged", "wall",
+               "link", "unknown_command")
 ALWAYS_ALLOWED = {"start", "help", "forget", "cancel"}
 DB_ATTEMPTS = 5
 
@@ -53,6 +56,12 @@ class Conversation:
         self.services = services
         self.locks = PeerLocks()
         self.flood = FloodGate(services.config.max_messages_per_minute)
+        # people who read another language than the default, as of their last turn: for the few replies
+        # made without a turn (too fast, poison, database down) — no query for them
+        self.languages: dict[tuple[str, int], str] = {}
+
+    def language_of(self, key: tuple[str, int]) -> str:
+        return self.languages.get(key, DEFAULT)
 
     async def handle(self, peer: Peer, inp: Input, inbox_ids: Sequence[int] = ()) -> Outcome:
         """Handle one input; with `inbox_ids` the stored updates are marked handled in the same
@@ -65,7 +74,7 @@ class Conversation:
         async with self.locks.hold(key):
             if not self.flood.allow(key):
                 await self._mark_only(inbox_ids)
-                return Outcome([Say(texts.TOO_FAST)])
+                return Outcome([Say(t(self.language_of(key), "too-fast"))])
             last: BaseException | None = None
             for attempt in range(1, DB_ATTEMPTS + 1):
                 try:
@@ -76,7 +85,8 @@ class Conversation:
                     if not is_transient(exc):
                         log.exception("failed to handle %s input on %s", type(inp).__name__, peer.channel)
                         await self.set_aside(inbox_ids, exc)
-                        return Outcome([Say(texts.POISONED)], failed=True, error=error_class(exc))
+                        return Outcome([Say(t(self.language_of(key), "poisoned"))], failed=True,
+                                       error=error_class(exc))
                     # a database restart or a lock timeout: the transaction rolled back, so retry cleanly
                     log.warning("database error on attempt %d/%d: %s", attempt, DB_ATTEMPTS, type(exc).__name__)
                     last = exc
@@ -86,7 +96,7 @@ class Conversation:
             # otherwise it stays queued and the inbox sweep hands it to a later attempt
             assert last is not None
             await self.set_aside(inbox_ids, last, note=f" after {DB_ATTEMPTS} attempts")
-            return Outcome([Say(texts.INTERNAL_ERROR)], failed=True, error=error_class(last))
+            return Outcome([Say(t(self.language_of(key), "internal-error"))], failed=True, error=error_class(last))
 
     async def mark_handled(self, inbox_ids: Sequence[int]) -> None:
         """Mark stored updates handled without a dialog turn (updates the bot ignores)."""
@@ -135,6 +145,8 @@ class Conversation:
             state = await uow.dialogs.load(peer.channel, peer.peer_id)
             user = await uow.people.find_or_enrol(peer.channel, peer.peer_id)
             await uow.people.reachable(user)
+            if user.language is None and platform_language(peer.language) != DEFAULT:
+                await uow.people.set_language(user, platform_language(peer.language))  # Telegram reports kv
             turn = Turn(self.services, uow, peer, user, state)
             await dispatch(turn, inp)
             remember_menu(turn)
@@ -149,6 +161,10 @@ class Conversation:
                 if turn.data.get("forgotten"):  # 152-ФЗ: this update goes too, now that it is handled
                     await inbox.forget_peer(uow.conn, peer.channel, peer.peer_id)
             await uow.commit()
+            if turn.lang != DEFAULT and not turn.data.get("forgotten"):
+                self.languages[(peer.channel, peer.peer_id)] = turn.lang
+            else:
+                self.languages.pop((peer.channel, peer.peer_id), None)
             return turn.outcome
 
 
@@ -172,9 +188,9 @@ async def dispatch(turn: Turn, inp: Input) -> None:
         else:
             await resident.idle(turn, inp)
     except Forbidden:
-        turn.say(texts.FORBIDDEN)
+        turn.say(turn.t("error-forbidden"))
     except DomainError as exc:
-        turn.say(texts.domain_error(exc))
+        turn.say(message(turn.lang, exc))
 
 
 async def _command(turn: Turn, inp: Command) -> None:
@@ -190,16 +206,16 @@ async def _run(turn: Turn, route: Route, args: object, *, name: str) -> None:
         await resident.ask_consent(turn, reminder=True)
         return
     if route.role and not turn.has_role(route.role):
-        turn.say(texts.FORBIDDEN)
+        turn.say(t(turn.lang, "error-forbidden"))
         return
     await route.fn(turn, args)
 
 
 async def _unsupported(turn: Turn, kind: str) -> None:
     if kind == "photo_unexpected":
-        turn.say(texts.PHOTO_UNEXPECTED)
+        turn.say(t(turn.lang, "photo-unexpected"))
     else:
-        turn.say(texts.UNSUPPORTED.get(kind, texts.UNSUPPORTED["other"]))
+        turn.say(turn.t(f"unsupported.{kind}" if kind in UNSUPPORTED else "unsupported.other"))
     if turn.user.consent_at is None:
         await resident.ask_consent(turn)
     elif turn.state.step in STEPS:
@@ -213,9 +229,9 @@ def refresh_commands(turn: Turn) -> None:
     if turn.data.get("forgotten"):
         return
     roles = sorted(turn.user.role_names - {"resident"})
-    if turn.data.get("_roles", []) != roles:
-        turn.set(_roles=roles)
-        turn.outcome.commands = commands_for(roles)
+    if turn.data.get("_roles", []) != roles or turn.data.get("_commands_lang", DEFAULT) != turn.lang:
+        turn.set(_roles=roles, _commands_lang=turn.lang)
+        turn.outcome.commands = commands_for(roles, turn.lang)
 
 
 def remember_menu(turn: Turn) -> None:

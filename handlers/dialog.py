@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.context import Services
+from handlers.i18n import language, t
 from handlers.types import Button, Input, Outcome, Peer, Say
 from storage.rows import Person, State
 from storage.uow import UnitOfWork
@@ -41,9 +42,19 @@ class Turn:
     def data(self) -> dict[str, Any]:
         return self.state.data
 
+    @property
+    def lang(self) -> str:
+        """The person's language (stored on their users row; Russian until chosen)."""
+        return language(self.user.language)
+
+    def t(self, msg_id: str, **params: object) -> str:
+        """A message in the person's language (handlers/i18n.py)."""
+        return t(self.lang, msg_id, **params)
+
     def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), photos: tuple[int, ...] = (),
             ask_location: bool = False) -> None:
-        self.outcome.replies.append(Say(text, buttons, photos, ask_location))
+        label = self.t("btn-share-location") if ask_location else ""
+        self.outcome.replies.append(Say(text, buttons, photos, ask_location, label))
 
     def notice(self, text: str) -> None:
         self.outcome.notice = text

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from handlers import menus
+from handlers import limits, menus
 from handlers import staff_format as sf
-from handlers import staff_texts as st
 from handlers.cases import extensions as uc
 from handlers.dialog import Registry, Turn
 from handlers.errors import DomainError, NotFound
+from handlers.i18n import staff_text
 from handlers.moments import moment
 from handlers.staff_common import (
     LIST_LIMIT,
@@ -35,12 +35,12 @@ async def extensions(turn: Turn, args: object) -> None:
     leave_step(turn)
     pending = await turn.uow.extensions.pending(LIST_LIMIT)
     if not pending:
-        turn.say(st.EXT_EMPTY)
+        turn.say(staff_text("staff-ext-empty"))
         return
     page = min(page_of(args), menus.page_count(len(pending)) - 1)
     items = [(f"№{signal.number} · +{request.workdays} раб. дн.", f"ex:{request.id}")
              for request, signal in pending]
-    turn.say(st.EXT_TITLE.format(count=await turn.uow.extensions.count_pending()),
+    turn.say(staff_text("staff-ext-title", count=await turn.uow.extensions.count_pending()),
              sf.pager(items, page, "exl"))
 
 
@@ -53,29 +53,29 @@ async def extension_card(turn: Turn, args: list[str]) -> None:
     signal = await load_signal(turn, request.signal_id)
     requester = await turn.uow.users.by_id(request.requested_by) if request.requested_by else None
     new_due = add_workdays(signal.due_on or today(turn), request.workdays)
-    text = st.EXT_CARD.format(
+    text = staff_text("staff-ext-card",
         number=signal.number, organization=esc(signal.organization.name if signal.organization else "—"),
         executor=esc(sf.display(requester) if requester else "—"), due=sf.due_left(signal.due_on, today(turn)),
         days=request.workdays, new_due=new_due.strftime("%d.%m.%Y"), reason=esc(request.reason))
-    rows: tuple[tuple[Button, ...], ...] = ((Button(st.EXT_APPROVE, f"exa:{request.id}"),
-                                             Button(st.EXT_DECLINE, f"exd:{request.id}")),) \
+    rows: tuple[tuple[Button, ...], ...] = ((Button(staff_text("staff-btn-ext-approve"), f"exa:{request.id}"),
+                                             Button(staff_text("staff-btn-ext-decline"), f"exd:{request.id}")),) \
         if request.status == "pending" else ()
-    turn.say(text, (*rows, (Button(st.OPEN_SIGNAL, f"sg:{signal.id}"),), (Button(st.TO_LIST, "exl:0"),)))
+    turn.say(text, (*rows, (Button(staff_text("staff-btn-open-signal"), f"sg:{signal.id}"),), (Button(staff_text("staff-btn-to-list"), "exl:0"),)))
 
 
 @registry.action("exa", role="moderator")
 @refusing
 async def approve_extension(turn: Turn, args: list[str]) -> None:
     signal, _ = await uc.decide_extension(turn.services, turn.uow, turn.user, ints(args, 1)[0], True)
-    turn.say(st.EXT_APPROVED.format(number=signal.number, due=moment(signal.due_on, turn.services)),
-             ((Button(st.TO_LIST, "exl:0"),),))
+    turn.say(staff_text("staff-ext-approved", number=signal.number, due=moment(signal.due_on, turn.services)),
+             ((Button(staff_text("staff-btn-to-list"), "exl:0"),),))
 
 
 @registry.action("exd", role="moderator")
 @refusing
 async def decline_extension(turn: Turn, args: list[str]) -> None:
     signal, _ = await uc.decide_extension(turn.services, turn.uow, turn.user, ints(args, 1)[0], False)
-    turn.say(st.EXT_DECLINED.format(number=signal.number), ((Button(st.TO_LIST, "exl:0"),),))
+    turn.say(staff_text("staff-ext-declined", number=signal.number), ((Button(staff_text("staff-btn-to-list"), "exl:0"),),))
 
 
 # ----- executor: request an extension (reason → working days) -----
@@ -86,29 +86,29 @@ async def extension_start(turn: Turn, args: list[str]) -> None:
     signal = await own_task(turn, *ints(args, 1))
     in_work(signal, "in_progress", "answer_review")
     if await turn.uow.extensions.pending_for(signal.id) is not None:
-        raise DomainError(st.EXT_ALREADY.format(number=signal.number))
+        raise DomainError("staff-ext-already", number=signal.number)
     due = signal.due_on.strftime("%d.%m.%Y") if signal.due_on else "—"
     await turn.goto("ex.ext_reason", staff={"signal_id": signal.id, "number": signal.number, "due": due})
 
 
 async def ask_ext_reason(turn: Turn) -> None:
     data = staff(turn)
-    turn.say(st.ASK_EXT_REASON.format(number=data["number"], due=data["due"]), ((back_button(turn),),))
+    turn.say(staff_text("staff-ask-ext-reason", number=data["number"], due=data["due"]), ((back_button(turn),),))
 
 
 @registry.step("ex.ext_reason", prompt=ask_ext_reason)
 async def on_ext_reason(turn: Turn, inp: Input) -> None:
     if not isinstance(inp, Text):
         await ask_ext_reason(turn)
-    elif not st.REASON_MIN <= len(inp.text.strip()) <= st.REASON_MAX:
-        turn.say(st.REASON_LENGTH.format(min=st.REASON_MIN, max=st.REASON_MAX))
+    elif not limits.REASON_MIN <= len(inp.text.strip()) <= limits.REASON_MAX:
+        turn.say(staff_text("staff-reason-length", min=limits.REASON_MIN, max=limits.REASON_MAX))
     else:
         await turn.goto("ex.ext_days", staff={**staff(turn), "reason": inp.text.strip()})
 
 
 async def ask_ext_days(turn: Turn) -> None:
     days = [Button(str(n), f"d:{n}") for n in DAY_CHOICES]
-    turn.say(st.ASK_EXT_DAYS.format(max=uc.MAX_EXTENSION), (tuple(days[:3]), tuple(days[3:]), (back_button(turn),)))
+    turn.say(staff_text("staff-ask-ext-days", max=uc.MAX_EXTENSION), (tuple(days[:3]), tuple(days[3:]), (back_button(turn),)))
 
 
 @registry.step("ex.ext_days", prompt=ask_ext_days)
@@ -116,7 +116,7 @@ async def on_ext_days(turn: Turn, inp: Input) -> None:
     raw = inp.payload[2:] if isinstance(inp, Press) and inp.payload.startswith("d:") else \
         inp.text.strip() if isinstance(inp, Text) else ""
     if not raw.isdigit() or not 1 <= int(raw) <= uc.MAX_EXTENSION:
-        turn.say(st.EXT_DAYS_BAD.format(max=uc.MAX_EXTENSION))
+        turn.say(staff_text("staff-ext-days-bad", max=uc.MAX_EXTENSION))
         await ask_ext_days(turn)
         return
     data = staff(turn)
@@ -127,4 +127,4 @@ async def on_ext_days(turn: Turn, inp: Input) -> None:
         turn.say(sf.refusal(exc))
         return
     leave_step(turn)
-    turn.say(st.EXT_REQUESTED.format(number=data["number"], days=int(raw)), ((Button(st.TO_TASKS, "tkp:0"),),))
+    turn.say(staff_text("staff-ext-requested", number=data["number"], days=int(raw)), ((Button(staff_text("staff-btn-to-tasks"), "tkp:0"),),))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-from handlers import menus, nearby, texts
+from handlers import menus, nearby, places
 from handlers.dialog import Registry, Turn
+from handlers.i18n import t
+from handlers.texts import esc
 from handlers.types import Button, Input, Location, Press, Text
 from storage.region import distance_km
 
@@ -48,9 +50,9 @@ async def go_back(turn: Turn) -> None:
         turn.reset()
         if last:
             turn.set(last_number=last)
-        turn.say(texts.CANCELLED)
-        turn.say(texts.MAIN_MENU, ((Button(texts.NEW_SIGNAL_BUTTON, "new"),),
-                                   (Button(texts.MY_SIGNALS_BUTTON, "my"),)))
+        turn.say(t(turn.lang, "cancelled"))
+        turn.say(t(turn.lang, "main-menu"), ((Button(t(turn.lang, "btn-new-signal"), "new"),),
+                                   (Button(t(turn.lang, "btn-my-signals"), "my"),)))
         return
     await turn.goto(ORDER[index - 1], page=0)
 
@@ -62,8 +64,8 @@ def _page_arg(payload: str, prefix: str) -> int | None:
 
 # ----- 1. municipality -----
 async def ask_municipality(turn: Turn) -> None:
-    items = [(m.name, f"m:{m.id}") for m in await turn.uow.catalog.municipalities()]
-    turn.say(texts.ASK_MUNICIPALITY, menus.paged(items, turn.data.get("page", 0), "mp"), ask_location=True)
+    items = [(places.municipality(turn, m), f"m:{m.id}") for m in await turn.uow.catalog.municipalities()]
+    turn.say(t(turn.lang, "ask-municipality"), menus.paged(turn.lang, items, turn.data.get("page", 0), "mp"), ask_location=True)
 
 
 async def choose(turn: Turn, inp: Input, *, field: str, prefix: str, ask, get, by_name) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +85,7 @@ async def choose(turn: Turn, inp: Input, *, field: str, prefix: str, ask, get, b
     elif isinstance(inp, Text):
         chosen = await by_name(inp.text)
     if chosen is None:
-        turn.say(texts.HINT_BUTTONS)
+        turn.say(t(turn.lang, "hint-buttons"))
         await ask(turn)
         return
     turn.set(**{field: chosen.id})
@@ -103,7 +105,7 @@ async def on_municipality(turn: Turn, inp: Input) -> None:
 async def _guess_municipality(turn: Turn, loc: Location) -> None:
     region = turn.services.region
     if not region.bounds.contains(loc.lat, loc.lon):
-        turn.say(texts.OUTSIDE_REGION.format(region=texts.esc(region_genitive(turn))))
+        turn.say(turn.t("outside-region", region=esc(region_name(turn))))
         await ask_municipality(turn)
         return
     municipalities = await turn.uow.catalog.municipalities()
@@ -111,15 +113,16 @@ async def _guess_municipality(turn: Turn, loc: Location) -> None:
     await turn.goto("intake.municipality_confirm", guess=nearest.id, lat=loc.lat, lon=loc.lon)
 
 
-def region_genitive(turn: Turn) -> str:
-    name = turn.services.region.name
-    return "Республики Коми" if name == "Республика Коми" else f"региона «{name}»"
+def region_name(turn: Turn) -> str:
+    """The region's name in the person's language (the region file's `names`), else as the file has it."""
+    region = turn.services.region
+    return region.names.get(turn.lang, {}).get("region", region.name)
 
 
 async def ask_confirm(turn: Turn) -> None:
     guess = await turn.uow.catalog.municipality(turn.data["guess"])
-    turn.say(texts.MUNICIPALITY_GUESS.format(locative=texts.esc(guess.locative if guess else "?")),
-             ((Button(texts.YES, "yes"), Button(texts.NO, "no")), menus.nav_row()))
+    turn.say(turn.t("municipality-guess", name=esc(places.municipality(turn, guess) if guess else "?")),
+             ((Button(t(turn.lang, "btn-yes"), "yes"), Button(t(turn.lang, "btn-no"), "no")), menus.nav_row(turn.lang)))
 
 
 @registry.step("intake.municipality_confirm", prompt=ask_confirm)
@@ -135,14 +138,14 @@ async def on_confirm(turn: Turn, inp: Input) -> None:
     elif isinstance(inp, Location):
         await _guess_municipality(turn, inp)
     else:
-        turn.say(texts.HINT_BUTTONS)
+        turn.say(t(turn.lang, "hint-buttons"))
         await ask_confirm(turn)
 
 
 # ----- 2. category -----
 async def ask_category(turn: Turn) -> None:
-    items = [(c.name, f"c:{c.id}") for c in await turn.uow.catalog.categories()]
-    turn.say(texts.ASK_CATEGORY, menus.paged(items, turn.data.get("page", 0), "cp"))
+    items = [(places.category(turn, c), f"c:{c.id}") for c in await turn.uow.catalog.categories()]
+    turn.say(t(turn.lang, "ask-category"), menus.paged(turn.lang, items, turn.data.get("page", 0), "cp"))
 
 
 @registry.step("intake.category", prompt=ask_category)
@@ -155,10 +158,10 @@ async def on_category(turn: Turn, inp: Input) -> None:
 # ----- 3. description -----
 async def ask_description(turn: Turn) -> None:
     cfg = turn.services.config
-    rows: tuple[tuple[Button, ...], ...] = (menus.nav_row(),)
+    rows: tuple[tuple[Button, ...], ...] = (menus.nav_row(turn.lang),)
     if turn.data.get("long_description"):
-        rows = ((Button(texts.TRIM_BUTTON, "trim"),), *rows)
-    turn.say(texts.ASK_DESCRIPTION.format(min=cfg.description_min, max=cfg.description_max), rows)
+        rows = ((Button(t(turn.lang, "btn-trim"), "trim"),), *rows)
+    turn.say(t(turn.lang, "ask-description", min=cfg.description_min, max=cfg.description_max), rows)
 
 
 @registry.step("intake.description", prompt=ask_description)
@@ -173,17 +176,17 @@ async def on_description(turn: Turn, inp: Input) -> None:
     elif isinstance(inp, Text):
         text = inp.text.strip()
         if len(text) < cfg.description_min:
-            turn.say(texts.DESCRIPTION_TOO_SHORT.format(min=cfg.description_min))
+            turn.say(t(turn.lang, "description-too-short", min=cfg.description_min))
         elif len(text) > cfg.description_max:
             turn.set(long_description=text)
-            turn.say(texts.DESCRIPTION_TOO_LONG.format(max=cfg.description_max, length=len(text)),
-                     ((Button(texts.TRIM_BUTTON, "trim"),), menus.nav_row()))
+            turn.say(t(turn.lang, "description-too-long", max=cfg.description_max, length=len(text)),
+                     ((Button(t(turn.lang, "btn-trim"), "trim"),), menus.nav_row(turn.lang)))
         else:
             turn.set(description=text)
             turn.drop("long_description")
             await advance(turn)
     else:
-        turn.say(texts.HINT_TEXT)
+        turn.say(t(turn.lang, "hint-text"))
         await ask_description(turn)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from handlers import menus, nearby, texts
+from handlers import menus, nearby, places
 from handlers.cases.filing import Draft, submit_signal
 from handlers.dialog import Registry, Turn
 from handlers.errors import RateLimited
-from handlers.intake import advance, go_back, region_genitive
+from handlers.i18n import t
+from handlers.intake import advance, go_back, region_name
 from handlers.moments import moment
+from handlers.texts import esc
 from handlers.types import Button, Input, Location, Press, StoredPhotos, Text
 
 registry = Registry("intake_finish")
@@ -18,11 +20,11 @@ registry.step("intake.nearby", prompt=nearby.ask_nearby)(nearby.on_nearby)
 async def ask_photos(turn: Turn) -> None:
     have = len(turn.data.get("photo_ids", []))
     cfg = turn.services.config
-    text = texts.ASK_PHOTOS.format(max=cfg.max_photos)
+    text = t(turn.lang, "ask-photos", max=cfg.max_photos)
     if have:
-        text += "\n" + texts.PHOTOS_ADDED.format(count=have, max=cfg.max_photos)
-    action_button = Button(texts.DONE, "done") if have else Button(texts.SKIP, "skip")
-    turn.say(text, ((action_button,), menus.nav_row()))
+        text += "\n" + t(turn.lang, "photos-added", count=have, max=cfg.max_photos)
+    action_button = Button(t(turn.lang, "btn-done"), "done") if have else Button(t(turn.lang, "btn-skip"), "skip")
+    turn.say(text, ((action_button,), menus.nav_row(turn.lang)))
 
 
 @registry.step("intake.photos", prompt=ask_photos, accepts_photos=True)
@@ -39,24 +41,24 @@ async def on_photos(turn: Turn, inp: Input) -> None:
         have.extend(new[:room])
         turn.set(photo_ids=have)
         if len(new) > room:
-            turn.say(texts.PHOTOS_LIMIT.format(max=cfg.max_photos))
+            turn.say(t(turn.lang, "photos-limit", max=cfg.max_photos))
         if inp.bad:
-            turn.say(texts.PHOTO_BAD)
+            turn.say(t(turn.lang, "photo-bad"))
         if inp.failed:
-            turn.say(texts.PHOTOS_FAILED.format(failed=inp.failed))
+            turn.say(t(turn.lang, "photos-failed", failed=inp.failed))
         if len(have) >= cfg.max_photos:
             await advance(turn)
         else:
-            turn.say(texts.PHOTOS_ADDED.format(count=len(have), max=cfg.max_photos),
-                     ((Button(texts.DONE, "done"),), menus.nav_row()))
+            turn.say(t(turn.lang, "photos-added", count=len(have), max=cfg.max_photos),
+                     ((Button(t(turn.lang, "btn-done"), "done"),), menus.nav_row(turn.lang)))
     else:
-        turn.say(texts.HINT_PHOTO)
+        turn.say(t(turn.lang, "hint-photo"))
         await ask_photos(turn)
 
 
 # ----- 5. location -----
 async def ask_location(turn: Turn) -> None:
-    turn.say(texts.ASK_LOCATION, (menus.nav_row(),), ask_location=True)
+    turn.say(t(turn.lang, "ask-location"), (menus.nav_row(turn.lang),), ask_location=True)
 
 
 @registry.step("intake.location", prompt=ask_location)
@@ -66,7 +68,7 @@ async def on_location(turn: Turn, inp: Input) -> None:
         await go_back(turn)
     elif isinstance(inp, Location):
         if not turn.services.region.bounds.contains(inp.lat, inp.lon):
-            turn.say(texts.LOCATION_OUTSIDE.format(region=texts.esc(region_genitive(turn))))
+            turn.say(turn.t("location-outside", region=esc(region_name(turn))))
             await ask_location(turn)
             return
         turn.set(lat=inp.lat, lon=inp.lon, address=None)
@@ -74,16 +76,16 @@ async def on_location(turn: Turn, inp: Input) -> None:
     elif isinstance(inp, Text) and not inp.text.startswith("/"):
         address = " ".join(inp.text.split())
         if len(address) < 5:
-            turn.say(texts.ADDRESS_TOO_SHORT)
+            turn.say(t(turn.lang, "address-too-short"))
         elif len(address) > cfg.address_max:
-            turn.say(texts.ADDRESS_TOO_LONG.format(max=cfg.address_max))
+            turn.say(t(turn.lang, "address-too-long", max=cfg.address_max))
         else:
             turn.set(address=address, lat=None, lon=None)
             await advance(turn)
             return
         await ask_location(turn)
     else:
-        turn.say(texts.HINT_LOCATION)
+        turn.say(t(turn.lang, "hint-location"))
         await ask_location(turn)
 
 
@@ -93,19 +95,19 @@ async def show_summary(turn: Turn) -> None:
     municipality = await turn.uow.catalog.municipality(d["municipality_id"])
     category = await turn.uow.catalog.category(d["category_id"])
     if d.get("lat") is not None:
-        place = texts.COORDINATES.format(lat=d["lat"], lon=d["lon"])
+        place = t(turn.lang, "coordinates", lat=d["lat"], lon=d["lon"])
     else:
-        place = texts.esc(d.get("address") or texts.NO_PLACE)
+        place = esc(d.get("address") or turn.t("no-place"))
     photos = tuple(d.get("photo_ids", []))
-    text = texts.SUMMARY.format(
-        municipality=texts.esc(municipality.name if municipality else "?"),
-        category=texts.esc(category.name if category else "?"),
-        place=place, photos=len(photos) or "нет", description=texts.esc(d.get("description", "")))
+    text = t(turn.lang, "summary",
+        municipality=esc(places.municipality(turn, municipality) if municipality else "?"),
+        category=esc(places.category(turn, category) if category else "?"),
+        place=place, photos=len(photos) or turn.t("none"), description=esc(d.get("description", "")))
     turn.say(text, (
-        (Button(texts.SEND, "send"),),
-        (Button(texts.EDIT_MUNICIPALITY, "edit:m"), Button(texts.EDIT_CATEGORY, "edit:c")),
-        (Button(texts.EDIT_DESCRIPTION, "edit:d"), Button(texts.EDIT_PHOTOS, "edit:p")),
-        (Button(texts.EDIT_LOCATION, "edit:l"), Button(texts.CANCEL, "cancel")),
+        (Button(t(turn.lang, "btn-send"), "send"),),
+        (Button(t(turn.lang, "btn-edit-municipality"), "edit:m"), Button(t(turn.lang, "btn-edit-category"), "edit:c")),
+        (Button(t(turn.lang, "btn-edit-description"), "edit:d"), Button(t(turn.lang, "btn-edit-photos"), "edit:p")),
+        (Button(t(turn.lang, "btn-edit-location"), "edit:l"), Button(t(turn.lang, "btn-cancel"), "cancel")),
     ), photos=photos)
 
 
@@ -127,7 +129,7 @@ async def on_summary(turn: Turn, inp: Input) -> None:
     elif isinstance(inp, Press) and inp.payload == "back":
         await turn.goto("intake.location" if turn.data.get("lat") is None else "intake.photos", page=0)
     else:
-        turn.say(texts.HINT_BUTTONS)
+        turn.say(t(turn.lang, "hint-buttons"))
         await show_summary(turn)
 
 
@@ -142,6 +144,6 @@ async def _send(turn: Turn) -> None:
         return
     turn.reset()
     turn.set(last_number=filed.number)
-    turn.say(texts.SUBMITTED.format(number=filed.number, days=turn.services.config.deadline_workdays,
-                                    due=moment(filed.expected_due, turn.services)),
-             ((Button(texts.NEW_SIGNAL_BUTTON, "new"),), (Button(texts.MY_SIGNALS_BUTTON, "my"),)))
+    turn.say(t(turn.lang, "submitted", number=filed.number, days=turn.services.config.deadline_workdays,
+                                    due=moment(filed.expected_due, turn.services, turn.lang)),
+             ((Button(t(turn.lang, "btn-new-signal"), "new"),), (Button(t(turn.lang, "btn-my-signals"), "my"),)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers import texts
+from handlers.i18n import t
 from handlers.types import Button
 
 PER_PAGE = 6
@@ -15,16 +15,16 @@ def label(text: str) -> str:
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
 
 
-def nav_row(back: bool = True, cancel: bool = True) -> tuple[Button, ...]:
+def nav_row(lang: str, back: bool = True, cancel: bool = True) -> tuple[Button, ...]:
     row = []
     if back:
-        row.append(Button(texts.BACK, "back"))
+        row.append(Button(t(lang, "btn-back"), "back"))
     if cancel:
-        row.append(Button(texts.CANCEL, "cancel"))
+        row.append(Button(t(lang, "btn-cancel"), "cancel"))
     return tuple(row)
 
 
-def paged(items: Sequence[tuple[str, str]], page: int, page_payload: str,
+def paged(lang: str, items: Sequence[tuple[str, str]], page: int, page_payload: str,
           extra: Sequence[tuple[Button, ...]] = (), per_page: int = PER_PAGE,
           back: bool = True) -> tuple[tuple[Button, ...], ...]:
     """Items two per row, a ‹ › row when there is more than one page, then «Назад» / «Отмена»."""
@@ -37,12 +37,12 @@ def paged(items: Sequence[tuple[str, str]], page: int, page_payload: str,
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append(Button(f"{texts.PREV_PAGE} {page}/{pages}", f"{page_payload}:{page - 1}"))
+            nav.append(Button(t(lang, "btn-prev-page") + f" {page}/{pages}", f"{page_payload}:{page - 1}"))
         if page < pages - 1:
-            nav.append(Button(f"{page + 2}/{pages} {texts.NEXT_PAGE}", f"{page_payload}:{page + 1}"))
+            nav.append(Button(f"{page + 2}/{pages} " + t(lang, "btn-next-page"), f"{page_payload}:{page + 1}"))
         rows.append(tuple(nav))
     rows.extend(extra)
-    rows.append(nav_row(back=back))
+    rows.append(nav_row(lang, back=back))
     return tuple(rows)
 
 

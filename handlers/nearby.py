@@ -9,6 +9,7 @@ from __future__ import annotations
 from handlers import texts
 from handlers.cases.support import Spot, open_nearby, support_signal
 from handlers.dialog import Turn
+from handlers.i18n import t
 from handlers.moments import moment
 from handlers.types import Button, Input, Press
 
@@ -44,19 +45,19 @@ async def ask_nearby(turn: Turn) -> None:
     if not found:
         await go_on(turn)
         return
-    lines, rows, photos = [texts.NEARBY_TITLE.format(count=len(found))], [], []
+    lines, rows, photos = [t(turn.lang, "nearby-title", count=len(found))], [], []
     for near in found:
         s = near.signal
         short = s.description if len(s.description) <= DESCRIPTION_CHARS else \
             s.description[:DESCRIPTION_CHARS].rstrip() + "…"
-        due = texts.MY_DUE.format(due=moment(s.due_on, turn.services)) if s.due_on else ""
-        lines.append(texts.NEARBY_LINE.format(number=s.number, distance=round(near.distance_m),
-                                              status=texts.STATUS[s.status], due=due,
+        due = t(turn.lang, "my-due", due=moment(s.due_on, turn.services, turn.lang)) if s.due_on else ""
+        lines.append(t(turn.lang, "nearby-line", number=s.number, distance=round(near.distance_m),
+                                              status=t(turn.lang, f"status.{s.status}"), due=due,
                                               description=texts.esc(short)))
-        rows.append((Button(texts.NEARBY_JOIN.format(number=s.number), f"join:{s.id}"),))
+        rows.append((Button(t(turn.lang, "btn-nearby-join", number=s.number), f"join:{s.id}"),))
         if s.photos:
             photos.append(s.photos[0].photo_id)
-    rows.append((Button(texts.NEARBY_OTHER, "other"), Button(texts.CANCEL, "cancel")))
+    rows.append((Button(t(turn.lang, "btn-nearby-other"), "other"), Button(t(turn.lang, "btn-cancel"), "cancel")))
     turn.say("\n\n".join(lines), tuple(rows), photos=tuple(photos))
 
 
@@ -72,16 +73,16 @@ async def on_nearby(turn: Turn, inp: Input) -> None:
     elif isinstance(inp, Press) and inp.payload.startswith("join:") and inp.payload[5:].isdigit() and where:
         result = await support_signal(turn.services, turn.uow, turn.user, int(inp.payload[5:]), where)
         if result.outcome == "refused":
-            turn.say(texts.NEARBY_GONE)
+            turn.say(t(turn.lang, "nearby-gone"))
             await ask_nearby(turn)
             return
         last = turn.data.get("last_number")
         turn.reset()
         if last:
             turn.set(last_number=last)
-        told = {"joined": texts.NEARBY_JOINED, "author": texts.NEARBY_YOURS, "already": texts.NEARBY_ALREADY}
+        told = {"joined": t(turn.lang, "nearby-joined"), "author": t(turn.lang, "nearby-yours"), "already": t(turn.lang, "nearby-already")}
         turn.say(told[result.outcome].format(number=result.number),
-                 ((Button(texts.NEW_SIGNAL_BUTTON, "new"),), (Button(texts.MY_SIGNALS_BUTTON, "my"),)))
+                 ((Button(t(turn.lang, "btn-new-signal"), "new"),), (Button(t(turn.lang, "btn-my-signals"), "my"),)))
     else:
-        turn.say(texts.HINT_BUTTONS)
+        turn.say(t(turn.lang, "hint-buttons"))
         await ask_nearby(turn)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from handlers import texts
 from handlers.context import Services
+from handlers.i18n import t
 from handlers.open311 import CLOSED, OPEN, PUBLIC, PUBLIC_STATUS, BadRequest, Missing
 from storage.models import Signal
 from storage.repos.open311 import PublicSignals, Query
@@ -138,7 +138,7 @@ async def render_rows(repo: PublicSignals, services: Services, rows: Sequence[Si
         "service_code": s.category.code,
         "description": s.description,
         "agency_responsible": s.organization.name if s.organization else None,
-        "service_notice": texts.STATUS[s.status],
+        "service_notice": t("ru", f"status.{s.status}"),
         "requested_datetime": moment(s.created_at, services),
         "updated_datetime": moment(max(filter(None, (changes.get(s.id), s.created_at))), services),
         "expected_datetime": due_moment(s.due_on, services),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import menus
+from handlers import limits, menus
 from handlers import staff_format as sf
-from handlers import staff_texts as st
 from handlers.cases import queue as uc
 from handlers.cases.staff_rules import MODERATION, who_handled
 from handlers.dialog import Registry, Turn
 from handlers.errors import AlreadyHandled, NotFound
+from handlers.i18n import staff_text
 from handlers.signal_card import card_text, full_card, moderation_buttons
 from handlers.staff_common import (
     LIST_LIMIT,
@@ -38,15 +38,15 @@ async def queue(turn: Turn, args: object) -> None:
     leave_step(turn)
     count = await turn.uow.signals.count_status("new")
     if not count:
-        turn.say(st.QUEUE_EMPTY)
+        turn.say(staff_text("staff-queue-empty"))
         return
     signals = await turn.uow.signals.with_status("new", limit=LIST_LIMIT)
     page = min(page_of(args), menus.page_count(len(signals)) - 1)
     now = turn.services.now()
-    lines = [st.QUEUE_TITLE.format(count=count, answers=await turn.uow.answers.count_pending(),
+    lines = [staff_text("staff-queue-title", count=count, answers=await turn.uow.answers.count_pending(),
                                    extensions=await turn.uow.extensions.count_pending())]
     for sig in signals[page * menus.PER_PAGE:(page + 1) * menus.PER_PAGE]:
-        lines.append(st.QUEUE_LINE.format(number=sig.number, municipality=esc(sig.municipality.name),
+        lines.append(staff_text("staff-queue-line", number=sig.number, municipality=esc(sig.municipality.name),
                                           category=esc(sig.category.name), age=sf.age(sig.created_at, now)))
     items = [(f"№{sig.number} · {sig.municipality.name}", f"mc:{sig.id}") for sig in signals]
     turn.say("\n".join(lines), sf.pager(items, page, "q"))
@@ -63,8 +63,8 @@ async def moderation_card(turn: Turn, args: list[str]) -> None:
     text, trimmed = await card_text(turn, signal)
     rows = list(moderation_buttons(signal))
     if trimmed:
-        rows.append((Button(st.FULL_TEXT, f"ft:{signal.id}"),))
-    rows.append((Button(st.TO_QUEUE, "q:0"),))
+        rows.append((Button(staff_text("staff-btn-full-text"), f"ft:{signal.id}"),))
+    rows.append((Button(staff_text("staff-btn-to-queue"), "q:0"),))
     turn.say(text, tuple(rows), photos=tuple(p.photo_id for p in signal.photos))
 
 
@@ -82,15 +82,15 @@ async def accept_start(turn: Turn, args: list[str]) -> None:
     await _still_new(turn, signal)
     org = await turn.uow.catalog.route(signal.municipality_id, signal.category_id)
     if org is None:
-        turn.say(st.ACCEPT_NO_ROUTE.format(municipality=esc(signal.municipality.name),
+        turn.say(staff_text("staff-accept-no-route", municipality=esc(signal.municipality.name),
                                            category=esc(signal.category.name)))
         await organizations(turn, [str(signal.id), "0"])
         return
     days = turn.services.config.deadline_workdays
     due = add_workdays(today(turn), days).strftime("%d.%m.%Y")
-    turn.say(st.ACCEPT_CONFIRM.format(number=signal.number, organization=esc(org.name), due=due, days=days), (
-        (Button(menus.label(st.ACCEPT_TO.format(organization=org.name)), f"aco:{signal.id}:{org.id}"),),
-        (Button(st.OTHER_ORGANIZATION, f"acl:{signal.id}:0"),),
+    turn.say(staff_text("staff-accept-confirm", number=signal.number, organization=esc(org.name), due=due, days=days), (
+        (Button(menus.label(staff_text("staff-btn-accept-to", organization=org.name)), f"aco:{signal.id}:{org.id}"),),
+        (Button(staff_text("staff-btn-other-organization"), f"acl:{signal.id}:0"),),
         (sf.back_to(f"mc:{signal.id}"),)))
 
 
@@ -101,10 +101,10 @@ async def organizations(turn: Turn, args: list[str]) -> None:
     signal = await load_signal(turn, signal_id)
     orgs = await turn.uow.catalog.organizations()
     if not orgs:
-        turn.say(st.NO_ORGS)
+        turn.say(staff_text("staff-no-orgs"))
         return
     items = [(o.name, f"aco:{signal.id}:{o.id}") for o in orgs]
-    turn.say(st.CHOOSE_ORG.format(number=signal.number),
+    turn.say(staff_text("staff-choose-org", number=signal.number),
              sf.pager(items, page, f"acl:{signal.id}", sf.back_to(f"mc:{signal.id}")))
 
 
@@ -113,11 +113,11 @@ async def organizations(turn: Turn, args: list[str]) -> None:
 async def accept(turn: Turn, args: list[str]) -> None:
     signal_id, organization_id = ints(args, 2)
     done = await uc.accept(turn.services, turn.uow, turn.user, signal_id, organization_id)
-    text = st.ACCEPTED.format(number=done.number, organization=esc(done.organization),
+    text = staff_text("staff-accepted", number=done.number, organization=esc(done.organization),
                               due=done.due_on.strftime("%d.%m.%Y"), executors=done.executors)
     if not done.executors:
-        text += st.NO_EXECUTORS.format(organization=esc(done.organization))
-    turn.say(text, ((Button(st.TO_QUEUE, "q:0"),),))
+        text += staff_text("staff-no-executors", organization=esc(done.organization))
+    turn.say(text, ((Button(staff_text("staff-btn-to-queue"), "q:0"),),))
 
 
 # ----- reject -----
@@ -127,8 +127,9 @@ async def reject_start(turn: Turn, args: list[str]) -> None:
     leave_step(turn)
     signal = await load_signal(turn, *ints(args, 1))
     await _still_new(turn, signal)
-    sid, labels = signal.id, st.REJECT_LABELS
-    turn.say(st.REJECT_CHOOSE.format(number=signal.number), (
+    sid = signal.id
+    labels = {code: staff_text(f"staff-btn-reject-labels.{code}") for code in limits.REJECT_CODES}
+    turn.say(staff_text("staff-reject-choose", number=signal.number), (
         (Button(labels["vague"], f"rjt:{sid}:vague"), Button(labels["competence"], f"rjt:{sid}:competence")),
         (Button(labels["abuse"], f"rjt:{sid}:abuse"), Button(labels["duplicate"], f"rjd:{sid}")),
         (Button(labels["own"], f"rjo:{sid}"),),
@@ -149,7 +150,7 @@ async def _rejected(turn: Turn, signal_id: int, code: str, detail: str | None) -
     signal = await load_signal(turn, signal_id)
     reason = await uc.reject(turn.services, turn.uow, turn.user, signal_id, code, detail)
     leave_step(turn)
-    turn.say(st.REJECTED.format(number=signal.number, reason=esc(reason)), ((Button(st.TO_QUEUE, "q:0"),),))
+    turn.say(staff_text("staff-rejected", number=signal.number, reason=esc(reason)), ((Button(staff_text("staff-btn-to-queue"), "q:0"),),))
 
 
 async def _typed(turn: Turn, args: list[str], step_name: str) -> None:
@@ -173,12 +174,12 @@ async def reject_own(turn: Turn, args: list[str]) -> None:
 
 async def ask_duplicate(turn: Turn) -> None:
     number = staff(turn)["number"]
-    turn.say(st.ASK_DUPLICATE.format(number=number, example=f"{number[:4]}-000123"),
+    turn.say(staff_text("staff-ask-duplicate", number=number, example=f"{number[:4]}-000123"),
              ((sf.back_to(f"rej:{staff(turn)['signal_id']}"),),))
 
 
 async def ask_reason(turn: Turn) -> None:
-    turn.say(st.ASK_REASON.format(number=staff(turn)["number"], min=st.REASON_MIN, max=st.REASON_MAX),
+    turn.say(staff_text("staff-ask-reason", number=staff(turn)["number"], min=limits.REASON_MIN, max=limits.REASON_MAX),
              ((sf.back_to(f"rej:{staff(turn)['signal_id']}"),),))
 
 
@@ -210,7 +211,7 @@ async def choose_category(turn: Turn, args: list[str]) -> None:
     signal = await load_signal(turn, *ints(args, 1))
     await _still_new(turn, signal)
     items = [(c.name, f"ecs:{signal.id}:{c.id}") for c in await turn.uow.catalog.categories()]
-    turn.say(st.CHOOSE_CATEGORY.format(number=signal.number, current=esc(signal.category.name)),
+    turn.say(staff_text("staff-choose-category", number=signal.number, current=esc(signal.category.name)),
              sf.pager(items, page_of(args[1:]), f"edc:{signal.id}", sf.back_to(f"mc:{signal.id}")))
 
 
@@ -220,7 +221,7 @@ async def choose_municipality(turn: Turn, args: list[str]) -> None:
     signal = await load_signal(turn, *ints(args, 1))
     await _still_new(turn, signal)
     items = [(m.name, f"ems:{signal.id}:{m.id}") for m in await turn.uow.catalog.municipalities()]
-    turn.say(st.CHOOSE_MUNICIPALITY.format(number=signal.number, current=esc(signal.municipality.name)),
+    turn.say(staff_text("staff-choose-municipality", number=signal.number, current=esc(signal.municipality.name)),
              sf.pager(items, page_of(args[1:]), f"edm:{signal.id}", sf.back_to(f"mc:{signal.id}")))
 
 
@@ -230,7 +231,7 @@ async def set_category(turn: Turn, args: list[str]) -> None:
     signal_id, category_id = ints(args, 2)
     await uc.edit(turn.services, turn.uow, turn.user, signal_id, category_id=category_id)
     signal = await load_signal(turn, signal_id)
-    turn.say(st.CATEGORY_CHANGED.format(number=signal.number, value=esc(signal.category.name)))
+    turn.say(staff_text("staff-category-changed", number=signal.number, value=esc(signal.category.name)))
     await moderation_card(turn, [str(signal_id)])
 
 
@@ -240,5 +241,5 @@ async def set_municipality(turn: Turn, args: list[str]) -> None:
     signal_id, municipality_id = ints(args, 2)
     await uc.edit(turn.services, turn.uow, turn.user, signal_id, municipality_id=municipality_id)
     signal = await load_signal(turn, signal_id)
-    turn.say(st.MUNICIPALITY_CHANGED.format(number=signal.number, value=esc(signal.municipality.name)))
+    turn.say(staff_text("staff-municipality-changed", number=signal.number, value=esc(signal.municipality.name)))
     await moderation_card(turn, [str(signal_id)])

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from handlers import texts
 from handlers.cases.rating import rate_answer
 from handlers.dialog import Registry, Turn
 from handlers.errors import Forbidden, NotFound
+from handlers.i18n import t
 from handlers.types import Button, Input, Press, Text
 from storage.models import Answer, Signal
 
 registry = Registry("rating")
 COMMENT_MAX = 1000
-ALREADY_RATED = "Вы уже оценили этот ответ — спасибо!"
-OUTDATED = "Этот ответ уже неактуален: по обращению №{number} опубликован новый ответ или оно пересматривается."
-THANKS_UP = "Спасибо за оценку! Обращение №{number} закрыто. Если проблема появится снова — /new."
-THANKS_UP_LATE = "Спасибо за оценку! Ваше мнение учтено."
-ASK_COMMENT = ("Жаль, что ответ по обращению №{number} вас не устроил. Напишите, что не так, — "
-               "комментарий увидит модератор (до {max} символов). Или нажмите «Пропустить».")
-HINT_COMMENT = "Пожалуйста, напишите комментарий текстом или нажмите «Пропустить»."
-THANKS_DOWN = ("Спасибо, ваша оценка учтена. Обращение №{number} возвращено на повторное рассмотрение — "
-               "новый ответ придёт сюда.")
-THANKS_DOWN_LATE = "Спасибо, ваша оценка учтена и передана модератору."
 
 
 async def _target(turn: Turn, answer_id: int) -> tuple[Answer, Signal] | None:
@@ -33,10 +23,10 @@ async def _target(turn: Turn, answer_id: int) -> tuple[Answer, Signal] | None:
         raise Forbidden()
     latest = await turn.uow.answers.latest_published(signal.id)
     if latest is None or latest.id != answer.id or answer.review_status != "published":
-        turn.say(OUTDATED.format(number=signal.number))
+        turn.say(turn.t("rating-outdated", number=signal.number))
         return None
     if await turn.uow.answers.rated_by(answer.id, turn.user.id):
-        turn.say(ALREADY_RATED)
+        turn.say(turn.t("rating-already-rated"))
         return None
     return answer, signal
 
@@ -51,14 +41,14 @@ async def rate(turn: Turn, args: list[str]) -> None:
     answer, signal = found
     if args[0] == "up":
         changed = await rate_answer(turn.services, turn.uow, turn.user, answer, signal, +1)
-        turn.say(THANKS_UP.format(number=signal.number) if changed else THANKS_UP_LATE)
+        turn.say(turn.t("rating-thanks-up", number=signal.number) if changed else turn.t("rating-thanks-up-late"))
         return
     await turn.goto("rating.comment", rating_answer=answer.id, rating_number=signal.number)
 
 
 async def ask_comment(turn: Turn) -> None:
-    turn.say(ASK_COMMENT.format(number=turn.data.get("rating_number", "?"), max=COMMENT_MAX),
-             ((Button(texts.SKIP, "skip"),), (Button(texts.CANCEL, "cancel"),)))
+    turn.say(turn.t("rating-ask-comment", number=turn.data.get("rating_number", "?"), max=COMMENT_MAX),
+             ((Button(t(turn.lang, "btn-skip"), "skip"),), (Button(t(turn.lang, "btn-cancel"), "cancel"),)))
 
 
 @registry.step("rating.comment", prompt=ask_comment)
@@ -68,7 +58,7 @@ async def on_comment(turn: Turn, inp: Input) -> None:
     elif isinstance(inp, Text) and inp.text.strip() and not inp.text.startswith("/"):
         comment = inp.text.strip()[:COMMENT_MAX]
     else:
-        turn.say(HINT_COMMENT)
+        turn.say(turn.t("rating-hint-comment"))
         await ask_comment(turn)
         return
     answer_id = int(turn.data.get("rating_answer", 0))
@@ -81,4 +71,4 @@ async def on_comment(turn: Turn, inp: Input) -> None:
         return
     answer, signal = found
     changed = await rate_answer(turn.services, turn.uow, turn.user, answer, signal, -1, comment)
-    turn.say(THANKS_DOWN.format(number=signal.number) if changed else THANKS_DOWN_LATE)
+    turn.say(turn.t("rating-thanks-down", number=signal.number) if changed else turn.t("rating-thanks-down-late"))

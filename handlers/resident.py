@@ -1,46 +1,80 @@
-"""Resident basics: /start and consent, /help, the main menu, /my, /forget."""
+"""Resident basics: /start and consent, the language (/lang), /help, the main menu, /my, /forget."""
 
 from __future__ import annotations
 
-from handlers import staff_texts as st
-from handlers import texts
+from handlers import places
 from handlers.cases.filing import forget_person
-from handlers.dialog import Registry, Turn
+from handlers.dialog import STEPS, Registry, Turn
 from handlers.errors import NotFound
+from handlers.i18n import LANGUAGES, t
 from handlers.moments import moment
-from handlers.subs_texts import SUBS_BUTTON
+from handlers.texts import esc
 from handlers.types import Button, Input, Press
 from storage.models import Answer
 
 registry = Registry("resident")
+# audit actions a resident sees in their signal's history (the others are staff matters)
+HISTORY_ACTIONS = ("filed", "accept", "reject", "submit_answer", "return_answer", "publish_answer", "close", "reopen",
+                   "extend", "edit", "supported")
 
 
 async def ask_consent(turn: Turn, *, reminder: bool = False) -> None:
     if reminder:
-        turn.say(texts.CONSENT_NEEDED)
-    turn.say(texts.CONSENT.format(url=texts.esc(turn.services.config.privacy_url)),
-             ((Button(texts.CONSENT_BUTTON, "consent"),),))
+        turn.say(t(turn.lang, "consent-needed"))
+    turn.say(turn.t("consent", url=esc(turn.services.config.privacy_url)),
+             ((Button(turn.t("btn-consent"), "consent"),), *language_buttons(turn)))
 
 
-async def main_menu(turn: Turn, text: str = texts.MAIN_MENU) -> None:
-    turn.say(text, ((Button(texts.NEW_SIGNAL_BUTTON, "new"),),
-                    (Button(texts.MY_SIGNALS_BUTTON, "my"), Button(SUBS_BUTTON, "subs"))))
+def language_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
+    """«Русский» / «Коми кыв», each language named in itself."""
+    return (tuple(Button(turn.t(f"btn-language.{code}"), f"lang:{code}") for code in LANGUAGES),)
+
+
+@registry.command("lang", needs_consent=False)
+@registry.action("lang", needs_consent=False)
+async def choose_language(turn: Turn, args: object) -> None:
+    """/lang or the menu button: offer the languages; «lang:kv»: switch, then ask the current step again
+    (the draft stays as it is) — or the consent, or the menu."""
+    choice = args[0] if isinstance(args, list) and args else str(args or "").strip().lower()
+    if choice not in LANGUAGES:
+        turn.say(turn.t("language-choose"), language_buttons(turn))
+        return
+    await turn.uow.people.set_language(turn.user, choice)
+    turn.notice(turn.t("language-set"))
+    turn.say(turn.t("language-set"))
+    if turn.user.consent_at is None:
+        await ask_consent(turn)
+    elif turn.state.step in STEPS:
+        await turn.reprompt()
+    else:
+        await main_menu(turn)
+
+
+def menu_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
+    """The main menu: file, my signals and subscriptions, the language."""
+    return ((Button(turn.t("btn-new-signal"), "new"),),
+            (Button(turn.t("btn-my-signals"), "my"), Button(turn.t("btn-subscriptions"), "subs")),
+            (Button(turn.t("btn-language"), "lang"),))
+
+
+async def main_menu(turn: Turn, text: str | None = None) -> None:
+    turn.say(text or turn.t("main-menu"), menu_buttons(turn))
 
 
 async def idle(turn: Turn, inp: Input) -> None:
     """Input outside any dialog step: a stale button, free text... show the way forward."""
     last = turn.data.get("last_number")
     if isinstance(inp, Press) and inp.payload == "send" and last:
-        turn.say(texts.ALREADY_SUBMITTED.format(number=last))
+        turn.say(t(turn.lang, "already-submitted", number=last))
         return
     if isinstance(inp, Press):
-        turn.say(texts.UNSUPPORTED["forged"])
+        turn.say(t(turn.lang, "unsupported.forged"))
     await main_menu(turn)
 
 
 @registry.command("start", needs_consent=False)
 async def start(turn: Turn, _args: str) -> None:
-    turn.say(texts.WELCOME)
+    turn.say(t(turn.lang, "welcome"))
     if turn.user.consent_at is None:
         await ask_consent(turn)
     elif turn.state.step != "idle":
@@ -54,14 +88,14 @@ async def consent(turn: Turn, _args: list[str]) -> None:
     if turn.user.consent_at is None:
         await turn.uow.people.consent(turn.user, turn.services.now(), (turn.peer.display_name or "")[:128] or None)
         turn.uow.signals.audit("consent_given", signal_id=None, actor_id=turn.user.id)
-    turn.notice(texts.CONSENT_THANKS)
-    await main_menu(turn, texts.CONSENT_THANKS)
+    turn.notice(t(turn.lang, "consent-thanks"))
+    await main_menu(turn, t(turn.lang, "consent-thanks"))
 
 
 @registry.command("help", needs_consent=False)
 async def help_(turn: Turn, _args: str) -> None:
     cfg = turn.services.config
-    turn.say(texts.HELP.format(max_photos=cfg.max_photos, days=cfg.deadline_workdays))
+    turn.say(t(turn.lang, "help", max_photos=cfg.max_photos, days=cfg.deadline_workdays))
     if turn.state.step != "idle":
         await turn.reprompt()
 
@@ -76,13 +110,13 @@ async def menu(turn: Turn, _args: object) -> None:
 @registry.action("cancel", needs_consent=False)
 async def cancel(turn: Turn, _args: object) -> None:
     if turn.state.step == "idle":
-        turn.say(texts.NOTHING_TO_CANCEL)
+        turn.say(t(turn.lang, "nothing-to-cancel"))
     else:
         last = turn.data.get("last_number")
         turn.reset()
         if last:
             turn.set(last_number=last)
-        turn.say(texts.CANCELLED)
+        turn.say(t(turn.lang, "cancelled"))
     if turn.user.consent_at is None:
         await ask_consent(turn)
     else:
@@ -98,11 +132,11 @@ async def my(turn: Turn, args: object) -> None:
     signals = await turn.uow.signals.by_author(turn.user.id, limit=8)
     supported = await turn.uow.supporters.supported_by(turn.user.id, limit=6)
     if not signals and not supported:
-        turn.say(texts.MY_EMPTY)
+        turn.say(t(turn.lang, "my-empty"))
         return
     counts = await turn.uow.supporters.counts(s.id for s in [*signals, *supported])
-    lines = [texts.MY_TITLE.format(count=len(signals))] if signals else []
-    for title, group in ((None, signals), (texts.MY_SUPPORTED_TITLE, supported)):
+    lines = [t(turn.lang, "my-title", count=len(signals))] if signals else []
+    for title, group in ((None, signals), (t(turn.lang, "my-supported-title"), supported)):
         if title and group:
             lines.append(title)
         lines.extend(_my_line(turn, s, counts.get(s.id, 0)) for s in group)
@@ -112,11 +146,11 @@ async def my(turn: Turn, args: object) -> None:
 
 
 def _my_line(turn: Turn, s, supporters: int) -> str:  # type: ignore[no-untyped-def]
-    due = texts.MY_DUE.format(due=moment(s.due_on, turn.services)) if s.due_on and s.status in (
+    due = t(turn.lang, "my-due", due=moment(s.due_on, turn.services, turn.lang)) if s.due_on and s.status in (
         "in_progress", "answer_review") else ""
-    line = texts.MY_LINE.format(number=s.number, category=texts.esc(s.category.name),
-                                status=texts.STATUS[s.status], due=due)
-    return line + (texts.MY_SUPPORTERS.format(count=supporters) if supporters else "")
+    line = t(turn.lang, "my-line", number=s.number, category=esc(places.category(turn, s.category)),
+                                status=t(turn.lang, f"status.{s.status}"), due=due)
+    return line + (t(turn.lang, "my-supporters", count=supporters) if supporters else "")
 
 
 async def _open(turn: Turn, raw_id: str) -> None:
@@ -128,39 +162,40 @@ async def _open(turn: Turn, raw_id: str) -> None:
     rate = ()  # the author rates an answer here too — also after unsubscribing from the signal
     if published and signal.author_id == turn.user.id and signal.status == "answered" \
             and not await turn.uow.answers.rated_by(published.id, turn.user.id):
-        rate = ((Button(st.RATE_UP, f"rate:up:{published.id}"), Button(st.RATE_DOWN, f"rate:down:{published.id}")),)
+        rate = ((Button(turn.t("btn-rate-up"), f"rate:up:{published.id}"),
+                 Button(turn.t("btn-rate-down"), f"rate:down:{published.id}")),)
     turn.say(signal_card(turn, signal, await _history(turn, signal.id), published), rate,
              photos=tuple(p.photo_id for p in signal.photos))
 
 
 async def _history(turn: Turn, signal_id: int) -> list[str]:
     events = await turn.uow.signals.history(signal_id)
-    return [f"{moment(e.created_at, turn.services)} — {texts.ACTIONS[e.action]}"
-            for e in events if e.action in texts.ACTIONS]
+    return [turn.t("history-line", when=moment(e.created_at, turn.services, turn.lang),
+                   action=turn.t(f"action.{e.action}")) for e in events if e.action in HISTORY_ACTIONS]
 
 
 def signal_card(turn: Turn, signal, history: list[str], answer: Answer | None,  # type: ignore[no-untyped-def]
                 limit: int = 1500) -> str:
     description = signal.description if len(signal.description) <= limit else signal.description[:limit] + "…"
-    due = texts.MY_DUE.format(due=moment(signal.due_on, turn.services)) if signal.due_on else ""
-    text = texts.SIGNAL_CARD.format(
-        number=signal.number, municipality=texts.esc(signal.municipality.name),
-        category=texts.esc(signal.category.name), status=texts.STATUS[signal.status], due=due,
-        description=texts.esc(description))
+    due = t(turn.lang, "my-due", due=moment(signal.due_on, turn.services, turn.lang)) if signal.due_on else ""
+    text = t(turn.lang, "signal-card",
+        number=signal.number, municipality=esc(places.municipality(turn, signal.municipality)),
+        category=esc(places.category(turn, signal.category)), status=t(turn.lang, f"status.{signal.status}"), due=due,
+        description=esc(description))
     if signal.reject_reason:
-        text += texts.REJECT_REASON.format(reason=texts.esc(signal.reject_reason))
+        text += t(turn.lang, "card-reject-reason", reason=esc(signal.reject_reason))
     if history:
-        text += texts.HISTORY_TITLE + "\n" + "\n".join(history[-10:])
+        text += t(turn.lang, "history-title") + "\n" + "\n".join(history[-10:])
     if answer is not None:
         org = signal.organization.name if signal.organization else "—"
         body = answer.text if len(answer.text) <= 1500 else answer.text[:1500] + "…"
-        text += texts.ANSWER_TITLE.format(organization=texts.esc(org), text=texts.esc(body))
+        text += t(turn.lang, "answer-title", organization=esc(org), text=esc(body))
     return text
 
 
 @registry.command("forget", needs_consent=False)
 async def forget(turn: Turn, _args: str) -> None:
-    turn.say(texts.FORGET_CONFIRM, ((Button(texts.FORGET_YES, "forget:yes"), Button(texts.CANCEL, "forget:no")),))
+    turn.say(t(turn.lang, "forget-confirm"), ((Button(t(turn.lang, "btn-forget-yes"), "forget:yes"), Button(t(turn.lang, "btn-cancel"), "forget:no")),))
 
 
 @registry.action("forget", needs_consent=False)
@@ -168,6 +203,6 @@ async def forget_answer(turn: Turn, args: list[str]) -> None:
     if args[:1] == ["yes"]:
         await forget_person(turn.services, turn.uow, turn.user)
         turn.state.step, turn.state.data = "idle", {"forgotten": True}
-        turn.say(texts.FORGET_DONE)
+        turn.say(t(turn.lang, "forget-done"))
     else:
-        turn.say(texts.FORGET_KEPT)
+        turn.say(t(turn.lang, "forget-kept"))

@@ -8,9 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from handlers import staff_format as sf
 from handlers.dialog import Turn
-from handlers.errors import AlreadyHandled, DomainError, Forbidden, NotFound
+from handlers.errors import AlreadyHandled, DomainError, Forbidden, NotFound, message
 from storage.models import Signal
 
 Handler = Callable[[Turn, Any], Awaitable[None]]
@@ -25,7 +24,7 @@ def refusing(fn: Handler) -> Handler:
         try:
             await fn(turn, args)
         except DomainError as exc:
-            turn.say(sf.refusal(exc))
+            turn.say(message(turn.lang, exc))  # staff ids fall back to Russian
 
     return wrapper
 
@@ -56,10 +55,10 @@ async def attempt(turn: Turn, use_case: Awaitable[object]) -> bool:
         await use_case
     except (AlreadyHandled, Forbidden) as exc:
         leave_step(turn)
-        turn.say(sf.refusal(exc))
+        turn.say(message(turn.lang, exc))  # staff ids fall back to Russian
         return False
     except DomainError as exc:
-        turn.say(sf.refusal(exc))
+        turn.say(message(turn.lang, exc))  # staff ids fall back to Russian
         return False
     return True
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers import subs_texts as t
-from handlers import texts
+from handlers import places
 from handlers.dialog import Registry, Turn
 from handlers.errors import NotFound
 from handlers.menus import label
+from handlers.texts import esc
 from handlers.types import Button
 from storage.models import Signal
 
@@ -19,16 +19,16 @@ SHOWN = 8  # one button each, plus the menu's: within VK's 10 inline buttons
 async def subscriptions(turn: Turn, _args: object) -> None:
     followed, total = await turn.uow.subscriptions.followed(turn.user.id, limit=SHOWN)
     if not followed:
-        turn.say(t.SUBS_EMPTY, ((Button(texts.MY_SIGNALS_BUTTON, "my"),),))
+        turn.say(turn.t("subs-empty"), ((Button(turn.t("btn-my-signals"), "my"),),))
         return
-    lines = [t.SUBS_TITLE.format(count=total)]
-    lines += [t.SUBS_LINE.format(number=s.number, category=texts.esc(s.category.name),
-                                 status=texts.STATUS[s.status],
-                                 role=t.SUBS_ROLE_AUTHOR if s.author_id == turn.user.id else t.SUBS_ROLE_SUPPORTER)
+    lines = [turn.t("subs-title", count=total)]
+    lines += [turn.t("subs-line", number=s.number, category=esc(places.category(turn, s.category)),
+                     status=turn.t(f"status.{s.status}"),
+                     role=turn.t("subs-role-author" if s.author_id == turn.user.id else "subs-role-supporter"))
               for s in followed]
     if total > len(followed):
-        lines.append(t.SUBS_MORE.format(count=total - len(followed)))
-    rows = tuple((Button(label(t.SUBS_LEAVE.format(number=s.number)), f"unsub:{s.id}"),) for s in followed)
+        lines.append(turn.t("subs-more", count=total - len(followed)))
+    rows = tuple((Button(label(turn.t("btn-subs-leave", number=s.number)), f"unsub:{s.id}"),) for s in followed)
     turn.say("\n".join(lines), rows)
 
 
@@ -45,16 +45,16 @@ async def _related(turn: Turn, raw_id: str) -> Signal:
 async def unsubscribe(turn: Turn, args: list[str]) -> None:
     signal = await _related(turn, args[0] if args else "")
     if not await turn.uow.subscriptions.leave(signal.id, turn.user.id):
-        turn.say(t.SUBS_NOT_FOLLOWING.format(number=signal.number))
+        turn.say(turn.t("subs-not-following", number=signal.number))
         return
-    text = t.SUBS_LEFT_AUTHOR if signal.author_id == turn.user.id else t.SUBS_LEFT
-    turn.say(text.format(number=signal.number),
-             ((Button(label(t.SUBS_FOLLOW_AGAIN.format(number=signal.number)), f"resub:{signal.id}"),),
-              (Button(t.SUBS_BUTTON, "subs"),)))
+    text = "subs-left-author" if signal.author_id == turn.user.id else "subs-left"
+    turn.say(turn.t(text, number=signal.number),
+             ((Button(label(turn.t("btn-subs-follow-again", number=signal.number)), f"resub:{signal.id}"),),
+              (Button(turn.t("btn-subscriptions"), "subs"),)))
 
 
 @registry.action("resub")
 async def resubscribe(turn: Turn, args: list[str]) -> None:
     signal = await _related(turn, args[0] if args else "")
     await turn.uow.subscriptions.follow(signal.id, turn.user.id, turn.services.now())
-    turn.say(t.SUBS_FOLLOWING.format(number=signal.number), ((Button(t.SUBS_BUTTON, "subs"),),))
+    turn.say(turn.t("subs-following", number=signal.number), ((Button(turn.t("btn-subscriptions"), "subs"),),))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from handlers import answer_kinds as ak
-from handlers import menus
+from handlers import limits, menus
 from handlers import staff_format as sf
-from handlers import staff_texts as st
 from handlers.cases import review as uc
 from handlers.dialog import Registry, Turn
 from handlers.errors import DomainError, Forbidden
+from handlers.i18n import DEFAULT, staff_text, t
 from handlers.signal_card import supporters_line
 from handlers.staff_common import attempt, ints, leave_step, load_signal, page_of, refusing, staff, today
-from handlers.texts import DONE, SKIP, esc
+from handlers.texts import esc
 from handlers.types import Button, Input, Press, StoredPhotos, Text
 from storage.models import Answer, Signal
 
@@ -25,13 +25,13 @@ def _organizations(turn: Turn) -> set[int]:
 async def own_task(turn: Turn, signal_id: int) -> Signal:
     signal = await load_signal(turn, signal_id)
     if signal.organization_id not in _organizations(turn):
-        raise Forbidden(st.OTHER_ORG)
+        raise Forbidden("staff-other-org")
     return signal
 
 
 def in_work(signal: Signal, *statuses: str) -> None:
     if signal.status not in (statuses or ("in_progress",)):
-        raise DomainError(st.NOT_IN_WORK.format(number=signal.number, status=sf.status_name(signal.status)))
+        raise DomainError("staff-not-in-work", number=signal.number, status=sf.status_name(signal.status))
 
 
 # ----- /tasks -----
@@ -43,30 +43,33 @@ BY_DUE, BY_AFFECTED = "d", "a"  # the two orders, carried in the list's own butt
 async def tasks(turn: Turn, args: object) -> None:
     leave_step(turn)
     if not _organizations(turn):
-        turn.say(st.NO_ORG)
+        turn.say(staff_text("staff-no-org"))
         return
     order = args[0] if isinstance(args, list) and args[:1] in ([BY_DUE], [BY_AFFECTED]) else BY_DUE
     signals = await turn.uow.signals.in_work_for(_organizations(turn), most_affected=order == BY_AFFECTED)
     if not signals:
-        turn.say(st.TASKS_EMPTY)
+        turn.say(staff_text("staff-tasks-empty"))
         return
     raw_page = args[1:] if isinstance(args, list) and args[:1] == [order] else args
     page, day = min(page_of(raw_page), menus.page_count(len(signals)) - 1), today(turn)
     shown = signals[page * menus.PER_PAGE:(page + 1) * menus.PER_PAGE]
     counts = await turn.uow.supporters.counts(s.id for s in shown)
-    lines = [(st.TASKS_TITLE_AFFECTED if order == BY_AFFECTED else st.TASKS_TITLE).format(count=len(signals))]
+    lines = [staff_text("staff-tasks-title-affected" if order == BY_AFFECTED else "staff-tasks-title",
+                        count=len(signals))]
     for s in shown:
-        backing = st.TASK_SUPPORTERS.format(count=counts[s.id]) if counts.get(s.id) else ""
-        lines.append(st.TASK_LINE.format(mark=_mark(s, day), number=s.number, category=esc(s.category.name),
-                                         due=sf.due_left(s.due_on, day), supporters=backing))
+        backing = staff_text("staff-task-supporters", count=counts[s.id]) if counts.get(s.id) else ""
+        lines.append(staff_text("staff-task-line", mark=_mark(s, day), number=s.number, category=esc(s.category.name),
+                                due=sf.due_left(s.due_on, day), supporters=backing))
     items = [(f"{_mark(s, day)}№{s.number}", f"tk:{s.id}") for s in signals]
     other = BY_DUE if order == BY_AFFECTED else BY_AFFECTED
-    toggle = Button(st.TASKS_BY_DUE if other == BY_DUE else st.TASKS_BY_AFFECTED, f"tkp:{other}:0")
-    turn.say("\n".join(lines), menus.paged(items, page, f"tkp:{order}", extra=((toggle,),), back=False)[:-1])
+    toggle = Button(staff_text("staff-btn-tasks-by-due" if other == BY_DUE else "staff-btn-tasks-by-affected"),
+                    f"tkp:{other}:0")
+    turn.say("\n".join(lines), menus.paged(DEFAULT, items, page, f"tkp:{order}", extra=((toggle,),),
+                                           back=False)[:-1])
 
 
 def _mark(signal: Signal, day) -> str:  # type: ignore[no-untyped-def]
-    return st.OVERDUE_MARK if signal.due_on and signal.due_on < day else ""
+    return staff_text("staff-overdue-mark") if signal.due_on and signal.due_on < day else ""
 
 
 @registry.action("tk", role="executor")
@@ -74,8 +77,8 @@ def _mark(signal: Signal, day) -> str:  # type: ignore[no-untyped-def]
 async def task_card(turn: Turn, args: list[str]) -> None:
     leave_step(turn)
     signal = await own_task(turn, *ints(args, 1))
-    description, trimmed = sf.trim(signal.description, st.DESCRIPTION_ON_CARD)
-    text = st.TASK_CARD.format(
+    description, trimmed = sf.trim(signal.description, limits.DESCRIPTION_ON_CARD)
+    text = staff_text("staff-task-card",
         number=signal.number, municipality=esc(signal.municipality.name), category=esc(signal.category.name),
         organization=esc(signal.organization.name if signal.organization else "—"),
         due=sf.due_left(signal.due_on, today(turn)), place=sf.place(signal),
@@ -83,15 +86,15 @@ async def task_card(turn: Turn, args: list[str]) -> None:
     text += await supporters_line(turn, signal)
     latest = await turn.uow.answers.latest(signal.id)
     if latest is not None and latest.review_status == "returned" and signal.status == "in_progress":
-        text += st.RETURNED_NOTE.format(version=latest.version, details=esc(latest.review_comment or ""))
+        text += staff_text("staff-returned-note", version=latest.version, details=esc(latest.review_comment or ""))
     rows: list[tuple[Button, ...]] = []
     if signal.status == "in_progress":
-        rows.append((Button(st.ANSWER_BUTTON, f"ans:{signal.id}"), Button(st.EXTEND_BUTTON, f"ext:{signal.id}")))
+        rows.append((Button(staff_text("staff-btn-answer-button"), f"ans:{signal.id}"), Button(staff_text("staff-btn-extend-button"), f"ext:{signal.id}")))
     else:
-        text += "\n\n" + st.NOT_IN_WORK.format(number=signal.number, status=sf.status_name(signal.status))
+        text += "\n\n" + staff_text("staff-not-in-work", number=signal.number, status=sf.status_name(signal.status))
     if trimmed:
-        rows.append((Button(st.FULL_TEXT, f"ft:{signal.id}"),))
-    rows.append((Button(st.TO_TASKS, "tkp:0"),))
+        rows.append((Button(staff_text("staff-btn-full-text"), f"ft:{signal.id}"),))
+    rows.append((Button(staff_text("staff-btn-to-tasks"), "tkp:0"),))
     turn.say(text, tuple(rows), photos=tuple(p.photo_id for p in signal.photos))
 
 
@@ -124,12 +127,12 @@ def back_button(turn: Turn) -> Button:
 
 
 async def ask_text(turn: Turn) -> None:
-    text = st.ASK_ANSWER.format(number=staff(turn)["number"], max=st.ANSWER_MAX)
+    text = staff_text("staff-ask-answer", number=staff(turn)["number"], max=limits.ANSWER_MAX)
     rows: list[tuple[Button, ...]] = []
     previous = await _previous(turn)
     if previous is not None:
-        text += st.PREVIOUS_ANSWER.format(text=esc(sf.trim(previous.text, 3000)[0]))
-        rows.append((Button(st.KEEP_TEXT, "keep"),))
+        text += staff_text("staff-previous-answer", text=esc(sf.trim(previous.text, 3000)[0]))
+        rows.append((Button(staff_text("staff-btn-keep-text"), "keep"),))
     turn.say(text, (*rows, (back_button(turn),)))
 
 
@@ -142,10 +145,10 @@ async def on_text(turn: Turn, inp: Input) -> None:
         await turn.goto(following, staff={**data, "text": previous.text})
     elif isinstance(inp, Text):
         text = inp.text.strip()
-        if len(text) > st.ANSWER_MAX:
-            turn.say(st.ANSWER_TOO_LONG.format(max=st.ANSWER_MAX, length=len(text)))
-        elif len(text) < st.ANSWER_MIN:
-            turn.say(st.ANSWER_TOO_SHORT)
+        if len(text) > limits.ANSWER_MAX:
+            turn.say(staff_text("staff-answer-too-long", max=limits.ANSWER_MAX, length=len(text)))
+        elif len(text) < limits.ANSWER_MIN:
+            turn.say(staff_text("staff-answer-too-short"))
         else:
             await turn.goto(following, staff={**data, "text": text})
     else:
@@ -154,13 +157,13 @@ async def on_text(turn: Turn, inp: Input) -> None:
 
 async def ask_photos(turn: Turn) -> None:
     have, limit = len(staff(turn)["photo_ids"]), turn.services.config.max_photos
-    text = st.ASK_ANSWER_PHOTOS.format(max=limit)
-    rows: list[tuple[Button, ...]] = [(Button(DONE if have else SKIP, "done"),)]
+    text = staff_text("staff-ask-answer-photos", max=limit)
+    rows: list[tuple[Button, ...]] = [(Button(turn.t("btn-done") if have else turn.t("btn-skip"), "done"),)]
     previous = await _previous(turn)
     if have:
-        text += "\n" + st.ANSWER_PHOTOS_ADDED.format(count=have, max=limit)
+        text += "\n" + staff_text("staff-answer-photos-added", count=have, max=limit)
     elif previous is not None and previous.photos:
-        rows.append((Button(st.KEEP_PHOTOS.format(count=len(previous.photos)), "keepph"),))
+        rows.append((Button(staff_text("staff-btn-keep-photos", count=len(previous.photos)), "keepph"),))
     turn.say(text, (*rows, (back_button(turn),)))
 
 
@@ -179,27 +182,25 @@ async def on_photos(turn: Turn, inp: Input) -> None:
         have += [p for p in inp.photo_ids if p not in have][: limit - len(have)]
         turn.set(staff={**data, "photo_ids": have})
         if inp.bad or inp.failed:
-            turn.say(sf.refusal(DomainError(_photo_problem(inp))))
+            turn.say(_photo_problem(turn, inp))
         if len(have) >= limit:
             await turn.goto("ex.preview")
         else:
-            turn.say(st.ANSWER_PHOTOS_ADDED.format(count=len(have), max=limit),
-                     ((Button(DONE, "done"),), (back_button(turn),)))
+            turn.say(staff_text("staff-answer-photos-added", count=len(have), max=limit),
+                     ((Button(turn.t("btn-done"), "done"),), (back_button(turn),)))
     else:
         await ask_photos(turn)
 
 
-def _photo_problem(inp: StoredPhotos) -> str:
-    from handlers import texts
-
-    return texts.PHOTO_BAD if inp.bad else texts.PHOTOS_FAILED.format(failed=inp.failed)
+def _photo_problem(turn: Turn, inp: StoredPhotos) -> str:
+    return turn.t("photo-bad") if inp.bad else turn.t("photos-failed", failed=inp.failed)
 
 
 async def show_preview(turn: Turn) -> None:
     data = staff(turn)
-    turn.say(st.PREVIEW.format(number=data["number"], photos=len(data["photo_ids"]) or "нет",
+    turn.say(staff_text("staff-preview", number=data["number"], photos=len(data["photo_ids"]) or "нет",
                                text=ak.preview_lines(data) + esc(sf.trim(data["text"], 3800)[0])),
-             ((Button(st.SUBMIT, "submit"),), (Button(st.EDIT_TEXT, "edt"), Button(st.EDIT_PHOTOS, "edp")),
+             ((Button(staff_text("staff-btn-submit"), "submit"),), (Button(staff_text("staff-btn-edit-text"), "edt"), Button(t(DEFAULT, "btn-edit-photos"), "edp")),
               (back_button(turn),)), photos=tuple(data["photo_ids"]))
 
 
@@ -214,6 +215,6 @@ async def on_preview(turn: Turn, inp: Input) -> None:
         if await attempt(turn, uc.submit_answer(turn.services, turn.uow, turn.user, data["signal_id"],
                                                 data["text"], data["photo_ids"], ak.structure(data))):
             leave_step(turn)
-            turn.say(st.SUBMITTED.format(number=data["number"]), ((Button(st.TO_TASKS, "tkp:0"),),))
+            turn.say(staff_text("staff-submitted", number=data["number"]), ((Button(staff_text("staff-btn-to-tasks"), "tkp:0"),),))
     else:
         await show_preview(turn)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from handlers import followup_texts as ft
 from handlers.context import Services
+from handlers.i18n import staff_text
 from handlers.workdays import workdays_between
 from storage.repos.followups import AnswerFacts
 from storage.uow import UnitOfWork
@@ -44,12 +44,12 @@ async def of(services: Services, uow: UnitOfWork, organization_id: int) -> Track
 
 def _share(part: int, whole: int) -> str:
     if not whole:
-        return ft.TRACK_NONE
-    return ft.TRACK_SHARE.format(part=part, whole=whole, percent=round(100 * part / whole))
+        return staff_text("staff-track-none")
+    return staff_text("staff-track-share", part=part, whole=whole, percent=round(100 * part / whole))
 
 
 def render(record: TrackRecord) -> str:
     median = record.median_workdays
-    return ft.TRACK.format(days=WINDOW_DAYS, flagged=_share(record.flagged, record.submitted),
-                           reopened=_share(record.reopened, record.published),
-                           median=ft.TRACK_MEDIAN.format(days=f"{median:g}") if median is not None else ft.TRACK_NONE)
+    shown = staff_text("staff-track-median", days=f"{median:g}") if median is not None else staff_text("staff-track-none")
+    return staff_text("staff-track", days=WINDOW_DAYS, flagged=_share(record.flagged, record.submitted),
+                      reopened=_share(record.reopened, record.published), median=shown)

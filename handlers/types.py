@@ -13,6 +13,7 @@ class Peer:
     channel: str
     peer_id: int
     display_name: str | None = None
+    language: str | None = None  # the platform's language code for the person (Telegram's language_code)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Say:
     buttons: tuple[tuple[Button, ...], ...] = ()
     photos: tuple[int, ...] = ()
     ask_location: bool = False
+    location_label: str = ""  # the share-location button's label in the reader's language
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,7 +89,8 @@ class Say:
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> Say:
         buttons = tuple(tuple(Button(**b) for b in row) for row in raw.get("buttons", ()))
-        return Say(raw["text"], buttons, tuple(raw.get("photos", ())), bool(raw.get("ask_location")))
+        return Say(raw["text"], buttons, tuple(raw.get("photos", ())), bool(raw.get("ask_location")),
+                   str(raw.get("location_label") or ""))
 
 
 @dataclass

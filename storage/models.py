@@ -42,6 +42,8 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(128))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the language the person reads (handlers/i18n.py LANGUAGES); NULL: not chosen yet (Russian)
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     memberships: Mapped[list[OrganizationMember]] = relationship(cascade="all, delete-orphan", lazy="selectin")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -81,6 +81,8 @@ class Region:
     photo_required: frozenset[str] = frozenset()  # category codes where «Устранено» needs a photo
     brushoff_phrases: tuple[str, ...] = ()  # phrases flagged on the review card
     nearby: NearbyRules = NearbyRules()
+    # names in other languages: {"kv": {"region": …, "municipality.<code>": …, "category.<code>": …}}
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class RegionFileError(Exception):
@@ -95,15 +97,28 @@ def load_region(path: Path) -> Region:
             code=info["code"],
             name=info["name"],
             bounds=Bounds(**info["bounds"]),
-            municipalities=tuple(MunicipalityData(**m) for m in raw["municipalities"]),
+            municipalities=tuple(MunicipalityData(**{k: v for k, v in m.items() if k != "names"})
+                                 for m in raw["municipalities"]),
             categories=tuple((c["code"], c["name"]) for c in raw["categories"]),
             organizations=tuple(raw.get("organizations") or ()),
             photo_required=frozenset(c["code"] for c in raw["categories"] if c.get("photo_required")),
             brushoff_phrases=tuple(str(p) for p in raw.get("brushoff_phrases") or ()),
             nearby=_nearby_rules(raw, raw["categories"]),
+            names=_names(info, raw),
         )
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise RegionFileError(f"{path}: {exc}") from exc
+
+
+def _names(info: dict, raw: dict) -> dict[str, dict[str, str]]:
+    """Every `names: {lang: name}` of the region, its municipalities and categories, by language."""
+    names: dict[str, dict[str, str]] = {}
+    items = [("region", info), *((f"municipality.{m['code']}", m) for m in raw["municipalities"]),
+             *((f"category.{c['code']}", c) for c in raw["categories"])]
+    for key, item in items:
+        for lang, name in (item.get("names") or {}).items():
+            names.setdefault(str(lang), {})[key] = str(name)
+    return names
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

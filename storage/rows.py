@@ -19,6 +19,7 @@ class Person:
     unreachable_at: datetime | None = None
     roles: tuple[str, ...] = ()
     organization_ids: tuple[int, ...] = ()
+    language: str | None = None  # the person's chosen language (None: not chosen, Russian)
 
     @property
     def identity(self) -> str:

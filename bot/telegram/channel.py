@@ -21,10 +21,10 @@ from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.inputs import callback_input, message_input, peer_of
 from bot.telegram.polling import Poller
 from bot.telegram.render import TelegramRenderer
-from handlers import texts
 from handlers.commands_menu import commands_for
 from handlers.context import Services
 from handlers.conversation import Conversation
+from handlers.i18n import DEFAULT, LANGUAGES, t
 from handlers.types import Input, Outcome, Peer, PhotoRef, Photos, Say
 from storage.models import InboxUpdate
 
@@ -177,7 +177,8 @@ class TelegramChannel:
                 await self.bot.answer_callback_query(query_id)
             except (TelegramAPIError, TelegramNetworkError) as exc:
                 log.info("callback answer failed: %s", type(exc).__name__)
-        await self._send(row.peer_id, [Say(texts.POISONED)])
+        lang = self.conversation.language_of((self.name, row.peer_id))
+        await self._send(row.peer_id, [Say(t(lang, "poisoned"))])
         self._done(row.peer_id)
 
     async def _set_commands(self, chat_id: int, commands: list[tuple[str, str]]) -> None:
@@ -201,7 +202,9 @@ class TelegramChannel:
             log.warning("reply to a telegram chat failed: %s", type(exc).__name__)
 
     async def start(self) -> None:
-        await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands_for(())])
+        for lang in LANGUAGES:  # Russian for everyone, Komi for those whose Telegram speaks Komi (kv)
+            await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands_for((), lang)],
+                                           language_code=None if lang == DEFAULT else lang)
         await self.inbox.start()
         if self.poller is not None:
             await self.poller.start()

@@ -43,7 +43,8 @@ def peer_of(message: dict[str, Any]) -> Peer:
     chat = _dict(message.get("chat"))
     if not (_int(message.get("message_id")) and _int(message.get("date")) and _int(chat.get("id"))):
         raise Unreadable("a message without an integer message_id, date or chat id")
-    return Peer(CHANNEL, chat["id"], full_name(message.get("from")))
+    sender = _dict(message.get("from"))
+    return Peer(CHANNEL, chat["id"], full_name(sender), _str(sender.get("language_code")))
 
 
 def _number(value: Any) -> float | None:
@@ -84,6 +85,6 @@ def callback_input(query: dict[str, Any], key: bytes) -> tuple[Peer, Input]:
     if not (isinstance(query.get("id"), str) and _int(sender.get("id"))):
         raise Unreadable("a callback query without a string id or a sender id")
     chat_id = _dict(_dict(query.get("message")).get("chat")).get("id") or sender.get("id")
-    peer = Peer(CHANNEL, chat_id, full_name(sender))
+    peer = Peer(CHANNEL, chat_id, full_name(sender), _str(sender.get("language_code")))
     payload = verify(key, CHANNEL, chat_id, query.get("data") or "")
     return peer, Press(payload) if payload else Unsupported("forged")

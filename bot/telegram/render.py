@@ -14,19 +14,20 @@ from bot.photo_cache import load_photos, remember
 from bot.telegram.api import BotApi
 from handlers.callbacks import sign
 from handlers.context import Services
+from handlers.i18n import DEFAULT, t
 from handlers.textsplit import split_text
 from handlers.types import Say
 
 T = TypeVar("T")
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
-SHARE_LOCATION = "📍 Отправить геопозицию"
 
 
 def keyboard(reply: Say, key: bytes, chat_id: int) -> dict[str, Any] | None:
     """The Bot API's reply_markup object (an inline keyboard, or a reply keyboard asking for the location)."""
     if reply.ask_location:
-        rows: list[list[dict[str, Any]]] = [[{"text": SHARE_LOCATION, "request_location": True}]]
+        label = reply.location_label or t(DEFAULT, "btn-share-location")
+        rows: list[list[dict[str, Any]]] = [[{"text": label, "request_location": True}]]
         rows += [[{"text": b.label} for b in row] for row in reply.buttons]
         return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
     if not reply.buttons:

@@ -15,9 +15,9 @@ from bot.vk.fetcher import VkFetcher
 from bot.vk.inputs import event_input, is_private, message_input, peer_of
 from bot.vk.longpoll import LongPoll
 from bot.vk.render import VkRenderer
-from handlers import texts
 from handlers.context import Services
 from handlers.conversation import Conversation
+from handlers.i18n import t
 from handlers.types import Say
 from storage.models import InboxUpdate
 
@@ -130,7 +130,8 @@ class VkChannel:
         pressed = row.payload.get("type") == "message_event" and isinstance(event.get("event_id"), str) \
             and all(isinstance(event.get(k), int) for k in ("user_id", "peer_id"))
         answer = [event_answer(event, None)] if pressed else []
-        await self._resend(row, [Say(texts.POISONED)], answer, key_suffix=":failed")
+        lang = self.conversation.language_of((self.name, row.peer_id))
+        await self._resend(row, [Say(t(lang, "poisoned"))], answer, key_suffix=":failed")
         self._done(row.peer_id)
 
     async def _resend(self, row: InboxUpdate, replies: list[Say], first: Sequence[Call] = (),

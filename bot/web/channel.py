@@ -14,9 +14,9 @@ from bot.metrics import Metrics
 from bot.web.identity import CHANNEL, PERSONAS
 from bot.web.inputs import echo, to_input
 from bot.web.uploads import Uploads, WebFetcher
-from handlers import texts
 from handlers.context import Services
 from handlers.conversation import Conversation
+from handlers.i18n import t
 from handlers.types import Outcome, Peer, Press, Say
 from storage import inbox, webchat
 from storage.models import InboxUpdate
@@ -96,7 +96,8 @@ class WebChannel:
         """A message that could not be handled at all: say so once; the person's next message goes on."""
         self.metrics.failed.labels(self.name, error).inc()
         self.uploads.discard(row.payload.get("files", []) if isinstance(row.payload, dict) else [])
-        await self.deliver(row.peer_id, [Say(texts.POISONED)], key=f"in:{row.id}:failed")
+        lang = self.conversation.language_of((self.name, row.peer_id))
+        await self.deliver(row.peer_id, [Say(t(lang, "poisoned"))], key=f"in:{row.id}:failed")
         self._done(row.peer_id)
 
     # ----- outgoing -----

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 
-from handlers import texts
+from handlers.i18n import DEFAULT, t
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -99,4 +99,4 @@ def client_address(request: web.Request) -> str:
 
 
 def too_fast() -> web.Response:
-    return error(429, texts.TOO_FAST)
+    return error(429, t(DEFAULT, "too-fast"))

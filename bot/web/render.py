@@ -8,12 +8,12 @@ from typing import Any
 
 from bot.web.identity import CHANNEL, media_sig
 from handlers.callbacks import sign
+from handlers.i18n import DEFAULT, t
 from handlers.types import Say
 from storage.models import WebMessage
 
 log = logging.getLogger(__name__)
 
-SHARE_LOCATION = "📍 Отправить геопозицию"
 
 
 def message_json(row: WebMessage, key: bytes, peer_id: int, base: str = "") -> dict[str, Any]:
@@ -28,7 +28,7 @@ def message_json(row: WebMessage, key: bytes, peer_id: int, base: str = "") -> d
                     for line in say.buttons],
         "photos": [f"{base}/web/media/{pid}?s={media_sig(key, peer_id, pid)}" for pid in say.photos],
         "ask_location": say.ask_location,
-        "location_label": SHARE_LOCATION if say.ask_location else None,
+        "location_label": (say.location_label or t(DEFAULT, "btn-share-location")) if say.ask_location else None,
     }
 
 

@@ -26,9 +26,9 @@ from bot.web.inputs import BadRequest, normalize
 from bot.web.render import message_json
 from bot.web.session import NEW_COOKIE, ensure_cookie, set_cookie, visitor
 from bot.web.uploads import MAX_FILES, MAX_REQUEST_BYTES, TooLarge
-from handlers import texts
 from handlers.commands_menu import commands_for
 from handlers.context import Services
+from handlers.i18n import DEFAULT, language, t
 from storage import webchat
 from storage.models import Photo
 
@@ -38,6 +38,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 FILES = {"chat.js": "text/javascript", "chat.css": "text/css", "embed.js": "text/javascript"}
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,40}$")
 HEARTBEAT = 15.0
+
+# the page's own labels in the person's language (web-ui.… in the catalogs), applied by chat.js at load
+WEB_UI = ("subtitle", "message", "placeholder", "send", "attach", "log", "commands")
 
 
 class WebRoutes:
@@ -105,16 +108,18 @@ class WebRoutes:
         async with self.services.uow() as uow:
             user = await uow.users.get("web", v.peer_id)
             roles = sorted(user.role_names - {"resident"}) if user else []
+            lang = language(user.language) if user else DEFAULT
         body = {"csrf": csrf_token(self.key, v.rid), "persona": v.persona, "demo": self.options.demo,
                 "personas": ["resident", *PERSONAS] if self.options.demo else [],
-                "commands": [{"command": c, "description": d} for c, d in commands_for(roles)],
+                "commands": [{"command": c, "description": d} for c, d in commands_for(roles, lang)],
+                "lang": lang, "ui": {key: t(lang, f"web-ui.{key}") for key in WEB_UI},
                 "max_photos": self.services.config.max_photos}
         return self._finish(request, web.json_response(body))
 
     def _visitor_or_403(self, request: web.Request) -> Visitor:
         v = visitor(request, self.key, self.options)
         if v is None:
-            raise web.HTTPForbidden(text=json.dumps({"error": texts.WEB_SESSION_LOST}), content_type="application/json")
+            raise web.HTTPForbidden(text=json.dumps({"error": t(DEFAULT, "web-session-lost")}), content_type="application/json")
         return v
 
     async def _rows(self, peer_id: int, after: int) -> list[dict]:
@@ -172,12 +177,12 @@ class WebRoutes:
     # ----- writing -----
     def _guard(self, request: web.Request) -> tuple[Visitor | None, web.Response | None]:
         if not origin_allowed(request, self.options):
-            return None, error(403, texts.WEB_ORIGIN)
+            return None, error(403, t(DEFAULT, "web-origin"))
         v = visitor(request, self.key, self.options)
         if v is None:
-            return None, error(403, texts.WEB_SESSION_LOST)
+            return None, error(403, t(DEFAULT, "web-session-lost"))
         if not csrf_ok(self.key, v.rid, request.headers.get("X-CSRF-Token")):
-            return None, error(403, texts.WEB_CSRF)
+            return None, error(403, t(DEFAULT, "web-csrf"))
         if not self.limits.allow(v.rid, client_address(request)):
             return None, too_fast()
         return v, None
@@ -194,7 +199,7 @@ class WebRoutes:
             body = await request.json()
             payload = normalize(body)
         except (json.JSONDecodeError, UnicodeDecodeError, BadRequest):
-            return error(400, texts.WEB_BAD_REQUEST)
+            return error(400, t(DEFAULT, "web-bad-request"))
         new = await self.channel.ingest(v.peer_id, self._key(v, body.get("id")), payload)
         return web.json_response({"ok": True, "new": new}, status=202)
 
@@ -203,13 +208,13 @@ class WebRoutes:
         if refused is not None:
             return refused
         if request.content_length and request.content_length > MAX_REQUEST_BYTES:
-            return error(413, texts.WEB_TOO_LARGE.format(files=MAX_FILES, mb=MAX_REQUEST_BYTES >> 20))
+            return error(413, t(DEFAULT, "web-too-large", files=MAX_FILES, mb=MAX_REQUEST_BYTES >> 20))
         try:
             files = await self.channel.uploads.receive(await request.multipart())
         except TooLarge:
-            return error(413, texts.WEB_TOO_LARGE.format(files=MAX_FILES, mb=MAX_REQUEST_BYTES >> 20))
+            return error(413, t(DEFAULT, "web-too-large", files=MAX_FILES, mb=MAX_REQUEST_BYTES >> 20))
         except (AssertionError, ValueError, KeyError):  # not multipart at all, a broken body
-            return error(400, texts.WEB_BAD_REQUEST)
+            return error(400, t(DEFAULT, "web-bad-request"))
         new = await self.channel.ingest(v.peer_id, self._key(v, request.query.get("id")),
                                         {"kind": "photos", "files": files})
         if not new:
@@ -221,13 +226,13 @@ class WebRoutes:
         if refused is not None:
             return refused
         if not self.options.demo:
-            return error(403, texts.WEB_DEMO_ONLY)
+            return error(403, t(DEFAULT, "web-demo-only"))
         try:
             wanted = (await request.json()).get("persona")
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
             wanted = None
         if wanted not in ("resident", *PERSONAS):
-            return error(400, texts.WEB_BAD_REQUEST)
+            return error(400, t(DEFAULT, "web-bad-request"))
         response = web.json_response({"ok": True, "persona": wanted})
         set_cookie(response, PERSONA_COOKIE, wanted, self.options)
         return response

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers import staff_texts as st
 from handlers.cases import staff_rules
 from handlers.cases.notify import tell_subscribers
 from handlers.cases.queue import reject_reason
 from handlers.cases.staff_rules import MODERATION, guarded, move, require
 from handlers.context import Services
 from handlers.errors import NotFound
+from handlers.i18n import t
 from handlers.texts import esc
 from handlers.types import Say
 from storage.models import Signal, User
@@ -39,7 +39,7 @@ async def merge_duplicate(services: Services, uow: UnitOfWork, moderator: User, 
         original = next((n.signal for n in await candidates(services, uow, signal)
                          if n.signal.id == original_id), None)
         if original is None:
-            raise NotFound(st.DUPLICATE_NOT_NEAR)
+            raise NotFound("staff-duplicate-not-near")
         reason = await reject_reason(uow, services, signal, "duplicate", original.number)
         await move(services, uow, signal, "reject", MODERATION, reason=reason)
         signal.duplicate_of = original.id
@@ -51,8 +51,13 @@ async def merge_duplicate(services: Services, uow: UnitOfWork, moderator: User, 
                 await uow.supporters.add(original.id, person, services.now())
                 uow.signals.audit("supported", signal_id=original.id, actor_id=person, merged_from=signal.number)
         await uow.photos.attach(original.id, [p.photo_id for p in signal.photos])
-        told = Say(st.RESIDENT_REJECTED.format(number=signal.number, reason=esc(reason))
-                   + st.MERGED_FOR_RESIDENT.format(original=original.number))
+        url = services.config.portal_signal_url.format(number=original.number)
+
+        def told(lang: str) -> Say:
+            reason_in = t(lang, "reject-reason.duplicate", original=original.number, url=url)
+            return Say(t(lang, "notify-rejected", number=signal.number, reason=esc(reason_in))
+                       + t(lang, "notify-merged", original=original.number))
+
         await tell_subscribers(uow, f"signal_rejected:{signal.id}", signal, told)
     uow.after_commit(services.wake_outbox)
     return original.number

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers import lifecycle
-from handlers import staff_texts as st
+from handlers import lifecycle, limits
+from handlers import staff_format as sf
 from handlers.cases import staff_rules
 from handlers.cases.notify import notify, tell_subscribers
 from handlers.cases.staff_rules import (
@@ -16,6 +16,7 @@ from handlers.cases.staff_rules import (
 )
 from handlers.context import Services
 from handlers.errors import DomainError, NotFound
+from handlers.i18n import staff_text, t
 from handlers.texts import esc
 from handlers.types import Button, Say
 from handlers.workdays import add_workdays
@@ -29,27 +30,27 @@ async def request_extension(services: Services, uow: UnitOfWork, executor: User,
                             workdays: int) -> ExtensionRequest:
     """Ask the moderators to move the due date by `workdays` working days."""
     reason = " ".join(reason.split())
-    if not st.REASON_MIN <= len(reason) <= st.REASON_MAX:
-        raise DomainError(st.REASON_LENGTH.format(min=st.REASON_MIN, max=st.REASON_MAX))
+    if not limits.REASON_MIN <= len(reason) <= limits.REASON_MAX:
+        raise DomainError("staff-reason-length", min=limits.REASON_MIN, max=limits.REASON_MAX)
     if not 1 <= workdays <= MAX_EXTENSION:
-        raise DomainError(st.EXT_DAYS_BAD.format(max=MAX_EXTENSION))
+        raise DomainError("staff-ext-days-bad", max=MAX_EXTENSION)
     async with guarded(uow, signal_id, ("extension_requested",)):
         signal = await staff_rules.locked(uow, signal_id)
         member(executor, signal.organization_id)
         if signal.status not in (lifecycle.IN_PROGRESS, lifecycle.ANSWER_REVIEW):
-            raise DomainError(st.NOT_IN_WORK.format(number=signal.number, status=st.status_name(signal.status)))
+            raise DomainError("staff-not-in-work", number=signal.number, status=sf.status_name(signal.status))
         if await uow.extensions.pending_for(signal.id) is not None:
-            raise DomainError(st.EXT_ALREADY.format(number=signal.number))
+            raise DomainError("staff-ext-already", number=signal.number)
         request = ExtensionRequest(signal_id=signal.id, requested_by=executor.id, reason=reason,
                                    workdays=workdays, status="pending", created_at=services.now())
         await uow.extensions.add(request)
         uow.signals.audit("extension_requested", signal_id=signal.id, actor_id=executor.id,
                           request_id=request.id, workdays=workdays, reason=reason)
         org = await uow.catalog.organization(signal.organization_id) if signal.organization_id else None
-        note = Say(st.EXTENSION_FOR_MODERATORS.format(
+        note = Say(staff_text("staff-extension-for-moderators",
             organization=esc(org.name if org else "—"), number=signal.number, days=workdays,
             due=day(signal.due_on), reason=esc(reason)),
-            ((Button(st.EXT_APPROVE, f"exa:{request.id}"), Button(st.EXT_DECLINE, f"exd:{request.id}")),))
+            ((Button(staff_text("staff-btn-ext-approve"), f"exa:{request.id}"), Button(staff_text("staff-btn-ext-decline"), f"exd:{request.id}")),))
         for moderator in await uow.users.with_role("moderator"):
             await notify(uow, f"extension_requested:{request.id}:{moderator.id}", moderator, note)
     uow.after_commit(services.wake_outbox)
@@ -70,7 +71,7 @@ async def decide_extension(services: Services, uow: UnitOfWork, moderator: User,
         if request.status != "pending":
             raise await handled_by(uow, request.decided_by)
         if approve and signal.status not in (lifecycle.IN_PROGRESS, lifecycle.ANSWER_REVIEW):
-            raise DomainError(st.NOT_IN_WORK.format(number=signal.number, status=st.status_name(signal.status)))
+            raise DomainError("staff-not-in-work", number=signal.number, status=sf.status_name(signal.status))
         request.status = "approved" if approve else "declined"
         request.decided_by, request.decided_at = moderator.id, services.now()
         old_due = signal.due_on
@@ -82,12 +83,12 @@ async def decide_extension(services: Services, uow: UnitOfWork, moderator: User,
                           new_due=signal.due_on.isoformat() if signal.due_on else None)
         requester = await uow.users.by_id(request.requested_by) if request.requested_by else None
         if requester is not None:
-            text = st.EXECUTOR_EXT_APPROVED if approve else st.EXECUTOR_EXT_DECLINED
+            decided = "staff-executor-ext-approved" if approve else "staff-executor-ext-declined"
             await notify(uow, f"extension_decided:{request.id}:{requester.id}", requester,
-                          Say(text.format(number=signal.number, due=day(signal.due_on))))
+                         Say(staff_text(decided, number=signal.number, due=day(signal.due_on))))
         if approve:
-            told = Say(st.RESIDENT_EXTENDED.format(number=signal.number, due=day(signal.due_on),
-                                                   reason=esc(request.reason)))
-            await tell_subscribers(uow, f"signal_extended:{request.id}", signal, told)
+            due_on, reason = signal.due_on, esc(request.reason)
+            await tell_subscribers(uow, f"signal_extended:{request.id}", signal, lambda lang: Say(
+                t(lang, "notify-extended", number=signal.number, due=day(due_on, lang), reason=reason)))
     uow.after_commit(services.wake_outbox)
     return signal, request

@@ -9,6 +9,7 @@ from handlers import texts
 from handlers.cases.notify import notify
 from handlers.context import Services
 from handlers.errors import RateLimited
+from handlers.i18n import staff_text, t
 from handlers.types import Say
 from handlers.workdays import add_workdays
 from storage.models import Signal, User
@@ -38,7 +39,7 @@ async def submit_signal(services: Services, uow: UnitOfWork, author: User, draft
     now = services.now()
     since = now - timedelta(days=1)
     if await uow.signals.count_by_author_since(author.id, since) >= services.config.max_signals_per_day:
-        raise RateLimited(texts.DAILY_LIMIT.format(limit=services.config.max_signals_per_day))
+        raise RateLimited(t("ru", "daily-limit", limit=services.config.max_signals_per_day))
     local_now = now.astimezone(services.config.tz)
     number = await uow.signals.next_number(local_now.year)
     signal = Signal(
@@ -60,7 +61,7 @@ async def submit_signal(services: Services, uow: UnitOfWork, author: User, draft
                       photos=len(existing))
     municipality = await uow.catalog.municipality(draft.municipality_id)
     category = await uow.catalog.category(draft.category_id)
-    note = Say(texts.NEW_SIGNAL_FOR_MODERATORS.format(
+    note = Say(staff_text("staff-new-signal",
         number=number, municipality=texts.esc(municipality.name if municipality else "?"),
         category=texts.esc(category.name if category else "?")))
     for moderator in await uow.users.with_role("moderator"):

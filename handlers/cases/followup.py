@@ -9,13 +9,13 @@ from typing import NamedTuple
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from handlers import followup_texts as ft
-from handlers import lifecycle
+from handlers import lifecycle, places
 from handlers import staff_format as sf
 from handlers.cases.answer_rules import summary_lines
 from handlers.cases.notify import notify
 from handlers.cases.staff_rules import local_now
 from handlers.context import Services
+from handlers.i18n import t
 from handlers.texts import esc
 from handlers.types import Button, Say
 from handlers.workdays import add_workdays
@@ -49,12 +49,15 @@ def current(signal: Signal, latest: Answer | None, answer_id: int) -> bool:
             and latest.id == answer_id and signal.outcome not in (lifecycle.FIXED, lifecycle.NOT_CONFIRMED))
 
 
-def question(services: Services, signal: Signal, answer: Answer, organization: str) -> Say:
-    summary = "".join(f"{line}\n" for line in summary_lines(answer.kind, answer.promised_on, answer.competent))
-    text = ft.QUESTION.format(number=signal.number, category=esc(signal.category.name), place=sf.place(signal),
-                              organization=esc(organization), summary=summary,
-                              text=esc(sf.trim(answer.text, ANSWER_ON_QUESTION)[0]))
-    buttons = ((Button(ft.YES, f"fu:yes:{answer.id}"), Button(ft.NO, f"fu:no:{answer.id}")),)
+def question(services: Services, signal: Signal, answer: Answer, organization: str, lang: str) -> Say:
+    """«Was it fixed?» with the answer, in the subscriber's language."""
+    summary = "".join(f"{line}\n" for line in summary_lines(answer.kind, answer.promised_on, answer.competent, lang))
+    place = sf.place(signal) if signal.latitude is not None or signal.address else t(lang, "no-place")
+    text = t(lang, "notify-followup-question", number=signal.number,
+             category=esc(places.category_in(services, lang, signal.category)), place=place,
+             organization=esc(organization), summary=summary, text=esc(sf.trim(answer.text, ANSWER_ON_QUESTION)[0]))
+    buttons = ((Button(t(lang, "btn-followup-yes"), f"fu:yes:{answer.id}"),
+                Button(t(lang, "btn-followup-no"), f"fu:no:{answer.id}")),)
     return Say(text, buttons, tuple(p.photo_id for p in signal.photos[:1]))
 
 
@@ -76,9 +79,10 @@ async def ask_one(services: Services, answer_id: int) -> int:
         asked = 0
         if current(signal, await uow.answers.latest_published(signal.id), answer_id):
             org = await uow.catalog.organization(answer.organization_id) if answer.organization_id else None
-            say = question(services, signal, answer, org.name if org else "—")
+            org_name = org.name if org else "—"
             for person in await uow.users.audience(signal):
-                asked += await notify(uow, f"followup:{answer_id}:{person.id}", person, say)
+                asked += await notify(uow, f"followup:{answer_id}:{person.id}", person,
+                                      lambda lang: question(services, signal, answer, org_name, lang))
             f.asked_at, f.close_on = services.now(), add_workdays(today, services.config.followup_silence_workdays)
             uow.signals.audit("followup_asked", signal_id=signal.id, actor_id=None, answer_id=answer_id,
                               asked=asked, close_on=f.close_on.isoformat())
@@ -107,7 +111,7 @@ async def close_silent_one(services: Services, answer_id: int) -> bool:
         uow.signals.audit(change.action, signal_id=signal.id, actor_id=None, answer_id=answer_id, auto=True)
         for person in await uow.users.audience(signal):
             await notify(uow, f"followup_silent:{answer_id}:{person.id}", person,
-                         ft.SILENCE_CLOSED.format(number=signal.number))
+                         lambda lang: t(lang, "notify-silence-closed", number=signal.number))
         await uow.commit()
         uow.after_commit(services.wake_outbox)
     return True

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers import followup_texts as ft
-from handlers import lifecycle
-from handlers import staff_texts as st
+from handlers import lifecycle, limits
 from handlers.cases.followup import current
 from handlers.cases.notify import notify
 from handlers.cases.staff_rules import day, local_now
 from handlers.context import Services
 from handlers.errors import DomainError, Forbidden, NotFound
+from handlers.i18n import staff_text
 from handlers.texts import esc
 from handlers.types import Button, Say
 from storage.models import Answer, Followup, Signal, User
 from storage.uow import UnitOfWork
+
+# how a settled question ended (followup-already.<outcome>)
+OUTCOMES = ("fixed", "reopened", "not_confirmed", "skipped")
 
 
 async def _open(uow: UnitOfWork, user: User, answer_id: int) -> tuple[Followup, Signal, Answer]:
@@ -26,14 +28,15 @@ async def _open(uow: UnitOfWork, user: User, answer_id: int) -> tuple[Followup, 
     answer = await uow.answers.get(answer_id)
     if f is None or signal is None or answer is None or f.asked_at is None:
         raise NotFound()
-    if signal.author_id != user.id and not await uow.signals.is_subscribed(signal.id, user.id):
-        raise Forbidden(ft.NOT_YOURS)
+    if signal.author_id != user.id and not await uow.subscriptions.follows(signal.id, user.id):
+        raise Forbidden("followup-not-yours")
     f = await uow.followups.get(answer_id, fresh=True)
     assert f is not None
     if f.resolved_at is not None:
-        raise DomainError(ft.ALREADY_MARKED.format(number=signal.number, outcome=ft.OUTCOMES.get(f.outcome or "", "—")))
+        outcome = f.outcome if f.outcome in OUTCOMES else "skipped"
+        raise DomainError(f"followup-already.{outcome}", number=signal.number)
     if not current(signal, await uow.answers.latest_published(signal.id), answer_id):
-        raise DomainError(ft.OUTDATED.format(number=signal.number))
+        raise DomainError("followup-outdated", number=signal.number)
     return f, signal, answer
 
 
@@ -56,7 +59,7 @@ async def not_fixed(services: Services, uow: UnitOfWork, user: User, answer_id: 
     """Reopen for the same organization with a fresh due date; its executors and the moderators get the
     resident's comment and photos."""
     f, signal, answer = await _open(uow, user, answer_id)
-    found = await uow.photos.existing(list(photo_ids)[: ft.PHOTOS_MAX])
+    found = await uow.photos.existing(list(photo_ids)[: limits.FOLLOWUP_PHOTOS_MAX])
     photos = tuple(p for p in photo_ids if p in found)
     change = lifecycle.apply(signal, "reopen_not_fixed", now=local_now(services),
                              workdays=services.config.deadline_workdays)
@@ -65,18 +68,18 @@ async def not_fixed(services: Services, uow: UnitOfWork, user: User, answer_id: 
     uow.signals.audit(change.action, signal_id=signal.id, actor_id=user.id, answer_id=answer_id, comment=comment,
                       photos=list(photos), due_on=signal.due_on.isoformat() if signal.due_on else None,
                       reopen_count=signal.reopen_count)
-    note = ft.COMMENT.format(text=esc(comment)) if comment else ""
-    shown = ft.PHOTOS.format(count=len(photos)) if photos else ""
+    note = staff_text("staff-followup-comment", text=esc(comment)) if comment else ""
+    shown = staff_text("staff-followup-photos", count=len(photos)) if photos else ""
     org = await uow.catalog.organization(signal.organization_id) if signal.organization_id else None
-    task = Say(ft.FOR_EXECUTORS.format(number=signal.number, municipality=esc(signal.municipality.name),
-                                       category=esc(signal.category.name), due=day(signal.due_on),
-                                       comment=note, photos=shown),
-               ((Button(st.OPEN_TASK, f"tk:{signal.id}"),),), photos)
+    task = Say(staff_text("staff-followup-for-executors", number=signal.number,
+                          municipality=esc(signal.municipality.name), category=esc(signal.category.name),
+                          due=day(signal.due_on), comment=note, photos=shown),
+               ((Button(staff_text("staff-btn-open-task"), f"tk:{signal.id}"),),), photos)
     for executor in await uow.users.members_of(signal.organization_id or 0):
         await notify(uow, f"followup_reopened:{answer_id}:{executor.id}", executor, task)
-    told = Say(ft.FOR_MODERATORS.format(number=signal.number, organization=esc(org.name if org else "—"),
-                                        comment=note, photos=shown),
-               ((Button(st.OPEN_SIGNAL, f"sg:{signal.id}"),),), photos)
+    told = Say(staff_text("staff-followup-for-moderators", number=signal.number,
+                          organization=esc(org.name if org else "—"), comment=note, photos=shown),
+               ((Button(staff_text("staff-btn-open-signal"), f"sg:{signal.id}"),),), photos)
     for moderator in await uow.users.with_role("moderator"):
         await notify(uow, f"followup_reopened:{answer_id}:{moderator.id}", moderator, told)
     await uow.flush()

@@ -15,30 +15,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from handlers import lifecycle
 from handlers.cases.notify import notify
 from handlers.context import Services
+from handlers.i18n import staff_text, t
+from handlers.moments import day
 from handlers.texts import esc
 from handlers.workdays import add_workdays, is_workday, workdays_between
 
 log = logging.getLogger(__name__)
 LIST_MAX = 20
 
-REMINDER = ("⏰ Напоминание: срок ответа по обращению <b>№{number}</b> — <b>{due}</b> "
-            "(осталось рабочих дней: {left}).\n{municipality} · {category}")
-OVERDUE_TITLE = "⚠️ <b>Просроченные обращения: {count}</b>"
-OVERDUE_LINE = "№{number} · {organization} · срок {due} (просрочка {late} раб. дн.)"
-MORE = "…и ещё {count}"
-AUTO_CLOSED = ("Обращение <b>№{number}</b> закрыто: ответ не был оценён за {days} дн. "
-               "Если проблема осталась — сообщите о ней снова: /new.")
-DIGEST = ("📊 <b>Сводка за {period}</b>\n"
-          "Новых обращений: {new}\nПринято в работу: {accepted}\nОпубликовано ответов: {answered}\n"
-          "Просрочено сейчас: {overdue}\nМедианное время ответа (от принятия до публикации): {median}")
 
 
 def local_today(services: Services) -> date:
     return services.now().astimezone(services.config.tz).date()
-
-
-def _day(d: date) -> str:
-    return d.strftime("%d.%m.%Y")
 
 
 async def remind_due(services: Services, *, workdays_before: int = 2) -> int:
@@ -53,7 +41,7 @@ async def remind_due(services: Services, *, workdays_before: int = 2) -> int:
     queued = 0
     async with services.uow() as uow:
         for s in await uow.signals.due_between(today, horizon):
-            text = REMINDER.format(number=s.number, due=_day(s.due_on), left=workdays_between(today, s.due_on),
+            text = staff_text("staff-jobs-reminder", number=s.number, due=day(s.due_on), left=workdays_between(today, s.due_on),
                                    municipality=esc(s.municipality.name), category=esc(s.category.name))
             for ex in await uow.users.members_of(s.organization_id):
                 queued += await notify(uow, f"reminder:{s.id}:{s.due_on}:{ex.id}", ex, text)
@@ -71,12 +59,12 @@ async def overdue_list(services: Services) -> int:
     async with services.uow() as uow:
         overdue = await uow.signals.overdue(today)
         if overdue:
-            lines = [OVERDUE_TITLE.format(count=len(overdue))]
-            lines += [OVERDUE_LINE.format(number=s.number, due=_day(s.due_on),
+            lines = [staff_text("staff-jobs-overdue-title", count=len(overdue))]
+            lines += [staff_text("staff-jobs-overdue-line", number=s.number, due=day(s.due_on),
                                           organization=esc(s.organization.name if s.organization else "—"),
                                           late=workdays_between(s.due_on, today)) for s in overdue[:LIST_MAX]]
             if len(overdue) > LIST_MAX:
-                lines.append(MORE.format(count=len(overdue) - LIST_MAX))
+                lines.append(staff_text("staff-jobs-more", count=len(overdue) - LIST_MAX))
             for mod in await uow.users.with_role("moderator"):
                 queued += await notify(uow, f"overdue:{today}:{mod.id}", mod, "\n".join(lines))
         await uow.commit()
@@ -102,8 +90,9 @@ async def auto_close(services: Services, *, after_days: int) -> int:
                 uow.signals.audit(change.action, signal_id=s.id, actor_id=None, auto=True, after_days=after_days)
                 author = await uow.users.by_id(s.author_id) if s.author_id else None
                 if author is not None:
+                    number = s.number
                     await notify(uow, f"auto_closed:{s.id}:{author.id}", author,
-                                  AUTO_CLOSED.format(number=s.number, days=after_days))
+                                 lambda lang, number=number: t(lang, "notify-auto-closed", number=number, days=after_days))
                 await uow.commit()
                 uow.after_commit(services.wake_outbox)
                 closed += 1
@@ -114,7 +103,9 @@ async def auto_close(services: Services, *, after_days: int) -> int:
 
 def _duration(seconds: float) -> str:
     days, rest = divmod(int(seconds), 86400)
-    return f"{days} дн. {rest // 3600} ч" if days else f"{rest // 3600} ч {rest % 3600 // 60} мин"
+    if days:
+        return staff_text("staff-jobs-days-hours", days=days, hours=rest // 3600)
+    return staff_text("staff-jobs-hours-minutes", hours=rest // 3600, minutes=rest % 3600 // 60)
 
 
 async def digest(services: Services) -> int:
@@ -127,13 +118,13 @@ async def digest(services: Services) -> int:
         start_day -= timedelta(days=1)
     tz = services.config.tz
     start, end = (datetime.combine(d, time(), tz) for d in (start_day, today))
-    period = _day(start_day) if start_day == today - timedelta(days=1) else \
-        f"{_day(start_day)} — {_day(today - timedelta(days=1))}"
+    period = day(start_day) if start_day == today - timedelta(days=1) else \
+        f"{day(start_day)} — {day(today - timedelta(days=1))}"
 
     async with services.uow() as uow:
         new, accepted, pairs = await uow.signals.activity(start, end)
         spans = [(b - a).total_seconds() for a, b in pairs if a is not None]
-        text = DIGEST.format(period=period, new=new, accepted=accepted, answered=len(pairs),
+        text = staff_text("staff-jobs-digest", period=period, new=new, accepted=accepted, answered=len(pairs),
                              overdue=len(await uow.signals.overdue(today)),
                              median=_duration(statistics.median(spans)) if spans else "—")
         queued = 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from handlers import lifecycle
-from handlers import staff_texts as st
+from handlers import lifecycle, limits
 from handlers.cases import staff_rules
 from handlers.cases.notify import notify, tell_subscribers
 from handlers.cases.staff_rules import (
@@ -19,6 +18,7 @@ from handlers.cases.staff_rules import (
 )
 from handlers.context import Services
 from handlers.errors import AlreadyHandled, DomainError, NotFound
+from handlers.i18n import LANGUAGES, staff_text, t
 from handlers.texts import esc
 from handlers.types import Button, Say
 from storage.models import Signal, User
@@ -48,38 +48,38 @@ async def accept(services: Services, uow: UnitOfWork, moderator: User, signal_id
                           organization=org.name, due_on=signal.due_on.isoformat() if signal.due_on else None)
         await uow.flush()
         executors = await uow.users.members_of(org.id)
-        task = Say(st.TASK_ASSIGNED.format(number=signal.number, municipality=esc(signal.municipality.name),
+        task = Say(staff_text("staff-task-assigned", number=signal.number, municipality=esc(signal.municipality.name),
                                            category=esc(signal.category.name), due=day(signal.due_on)),
-                   ((Button(st.OPEN_TASK, f"tk:{signal.id}"),),))
+                   ((Button(staff_text("staff-btn-open-task"), f"tk:{signal.id}"),),))
         for executor in executors:
             await notify(uow, f"task_assigned:{signal.id}:{executor.id}", executor, task)
-        told = Say(st.RESIDENT_ACCEPTED.format(number=signal.number, organization=esc(org.name),
-                                               due=day(signal.due_on)))
-        await tell_subscribers(uow, f"signal_accepted:{signal.id}", signal, told)
+        org_name, due_on = esc(org.name), signal.due_on
+        await tell_subscribers(uow, f"signal_accepted:{signal.id}", signal, lambda lang: Say(
+            t(lang, "notify-accepted", number=signal.number, organization=org_name, due=day(due_on, lang))))
     uow.after_commit(services.wake_outbox)
     assert signal.due_on is not None
     return Accepted(signal.number, org.name, signal.due_on, len(executors))
 
 
 async def reject_reason(uow: UnitOfWork, services: Services, signal: Signal, code: str,
-                        detail: str | None) -> str:
-    """The plain-words reason a resident reads (validated)."""
+                        detail: str | None, lang: str = "ru") -> str:
+    """The plain-words reason a resident reads (validated), in `lang` (a moderator's own words as typed)."""
     if code == "own":
         text = " ".join((detail or "").split())
-        if not st.REASON_MIN <= len(text) <= st.REASON_MAX:
-            raise DomainError(st.REASON_LENGTH.format(min=st.REASON_MIN, max=st.REASON_MAX))
+        if not limits.REASON_MIN <= len(text) <= limits.REASON_MAX:
+            raise DomainError("staff-reason-length", min=limits.REASON_MIN, max=limits.REASON_MAX)
         return text
     if code == "duplicate":
         original = await uow.signals.by_number(detail or "")
         if original is None:
-            raise NotFound(st.DUPLICATE_UNKNOWN.format(number=esc(detail or "")))
+            raise NotFound("staff-duplicate-unknown", number=esc(detail or ""))
         if original.id == signal.id:
-            raise DomainError(st.DUPLICATE_SELF)
+            raise DomainError("staff-duplicate-self")
         url = services.config.portal_signal_url.format(number=original.number)
-        return st.REJECT_FOR_RESIDENT[code].format(original=original.number, url=url)
-    if code not in st.REJECT_FOR_RESIDENT:
+        return t(lang, f"reject-reason.{code}", original=original.number, url=url)
+    if code not in limits.REJECT_CODES:
         raise NotFound()
-    return st.REJECT_FOR_RESIDENT[code]
+    return t(lang, f"reject-reason.{code}")
 
 
 async def reject(services: Services, uow: UnitOfWork, moderator: User, signal_id: int, code: str,
@@ -91,8 +91,9 @@ async def reject(services: Services, uow: UnitOfWork, moderator: User, signal_id
         reason = await reject_reason(uow, services, signal, code, detail)
         await move(services, uow, signal, "reject", MODERATION, reason=reason)
         uow.signals.audit("reject", signal_id=signal.id, actor_id=moderator.id, code=code, reason=reason)
-        told = Say(st.RESIDENT_REJECTED.format(number=signal.number, reason=esc(reason)))
-        await tell_subscribers(uow, f"signal_rejected:{signal.id}", signal, told)
+        told = {lang: Say(t(lang, "notify-rejected", number=signal.number, reason=esc(
+            await reject_reason(uow, services, signal, code, detail, lang)))) for lang in LANGUAGES}
+        await tell_subscribers(uow, f"signal_rejected:{signal.id}", signal, told.__getitem__)
     uow.after_commit(services.wake_outbox)
     return reason
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from handlers import lifecycle, texts
+from handlers import lifecycle
 from handlers.cases.notify import notify, tell_subscribers
 from handlers.context import Services
-from handlers.subs_texts import RESIDENT_REOPENED
+from handlers.i18n import staff_text, t
+from handlers.texts import esc
 from handlers.types import Say
 from storage.models import Answer, Signal, User
 from storage.uow import UnitOfWork
-
-FOR_MODERATORS = "👎 Житель не согласен с ответом по обращению <b>№{number}</b>.{reopened}{comment}"
-REOPENED = " Обращение возвращено на повторное рассмотрение."
-COMMENT = "\n\nКомментарий: {text}"
 
 
 async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: Answer, signal: Signal,
@@ -29,13 +26,14 @@ async def rate_answer(services: Services, uow: UnitOfWork, user: User, answer: A
                           answer_id=answer.id, reopen_count=signal.reopen_count)
         if change.action == "reopen":  # the other subscribers hear of it; the rater has just been told
             await tell_subscribers(uow, f"signal_reopened:{signal.id}:{signal.reopen_count}", signal,
-                                   Say(RESIDENT_REOPENED.format(number=signal.number)), skip=user.id)
+                                   lambda lang: Say(t(lang, "notify-reopened", number=signal.number)), skip=user.id)
             uow.after_commit(services.wake_outbox)
     else:
         uow.signals.audit("rated", signal_id=signal.id, actor_id=user.id, rating=value, answer_id=answer.id)
     if value < 0:
-        note = Say(FOR_MODERATORS.format(number=signal.number, reopened=REOPENED if changed else "",
-                                         comment=COMMENT.format(text=texts.esc(comment)) if comment else ""))
+        note = Say(staff_text("staff-rating-for-moderators", number=signal.number,
+                              reopened=staff_text("staff-rating-reopened") if changed else "",
+                              comment=staff_text("staff-rating-comment", text=esc(comment)) if comment else ""))
         for mod in await uow.users.with_role("moderator"):
             await notify(uow, f"rated_down:{answer.id}:{user.id}:{mod.id}", mod, note)
         uow.after_commit(services.wake_outbox)

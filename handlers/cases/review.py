@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers import brushoff
-from handlers import staff_texts as st
+from handlers import brushoff, limits
 from handlers.cases import answer_rules as rules
 from handlers.cases import followup, staff_rules
 from handlers.cases.answer_rules import Structure
@@ -20,6 +19,7 @@ from handlers.cases.staff_rules import (
 )
 from handlers.context import Services
 from handlers.errors import DomainError, NotFound
+from handlers.i18n import staff_text, t
 from handlers.texts import esc
 from handlers.types import Button, Say
 from storage.models import Answer, Signal, User
@@ -31,9 +31,9 @@ async def submit_answer(services: Services, uow: UnitOfWork, executor: User, sig
     """A new answer version for review (earlier pending/returned versions superseded), its kind checked and
     its brush-off reasons stored for the review card; moderators told."""
     text = text.strip()
-    if not st.ANSWER_MIN <= len(text) <= st.ANSWER_MAX:
-        raise DomainError(st.ANSWER_TOO_LONG.format(max=st.ANSWER_MAX, length=len(text))
-                          if len(text) > st.ANSWER_MAX else st.ANSWER_TOO_SHORT)
+    if not limits.ANSWER_MIN <= len(text) <= limits.ANSWER_MAX:
+        raise DomainError("staff-answer-too-long", max=limits.ANSWER_MAX, length=len(text)
+                          if len(text) > limits.ANSWER_MAX else staff_text("staff-answer-too-short"))
     async with guarded(uow, signal_id, ("submit_answer",)):
         signal = await staff_rules.locked(uow, signal_id)
         member(executor, signal.organization_id)
@@ -58,8 +58,8 @@ async def submit_answer(services: Services, uow: UnitOfWork, executor: User, sig
                           promised_on=structure.promised_on.isoformat() if structure.promised_on else None,
                           competent=structure.competent, flags=answer.flags)
         org = await uow.catalog.organization(signal.organization_id) if signal.organization_id else None
-        note = Say(st.ANSWER_FOR_REVIEW.format(number=signal.number, organization=esc(org.name if org else "—")),
-                   ((Button(st.CHECK_ANSWER, f"rv:{answer.id}"),),))
+        note = Say(staff_text("staff-answer-for-review", number=signal.number, organization=esc(org.name if org else "—")),
+                   ((Button(staff_text("staff-btn-check-answer"), f"rv:{answer.id}"),),))
         for moderator in await uow.users.with_role("moderator"):
             await notify(uow, f"answer_for_review:{answer.id}:{moderator.id}", moderator, note)
     uow.after_commit(services.wake_outbox)
@@ -86,9 +86,9 @@ async def _reviewable(uow: UnitOfWork, signal_id: int, answer_id: int) -> tuple[
 
 def review_details(reasons: Sequence[str], comment: str | None) -> str:
     """Plain text the executor reads: one line per reason, then the comment."""
-    lines = [f"• {st.RETURN_REASONS[r]}" for r in reasons]
+    lines = ["• " + staff_text(f"staff-return-reasons.{r}") for r in reasons]
     if comment:
-        lines.append(f"Комментарий модератора: {comment}")
+        lines.append(staff_text("staff-comment-plain", comment=comment))
     return "\n".join(lines)
 
 
@@ -96,12 +96,12 @@ async def return_answer(services: Services, uow: UnitOfWork, moderator: User, an
                         reasons: Sequence[str], comment: str | None = None) -> Signal:
     """answer_review → in_progress; the executor gets the reasons and the comment."""
     require(moderator, "moderator")
-    reasons = [r for r in dict.fromkeys(reasons) if r in st.RETURN_REASONS]
+    reasons = [r for r in dict.fromkeys(reasons) if r in limits.RETURN_CODES]
     comment = (comment or "").strip() or None
     if not reasons and not comment:
-        raise DomainError(st.RETURN_NEED)
-    if comment and len(comment) > st.REASON_MAX:
-        raise DomainError(st.COMMENT_LENGTH.format(max=st.REASON_MAX))
+        raise DomainError("staff-return-need")
+    if comment and len(comment) > limits.REASON_MAX:
+        raise DomainError("staff-comment-length", max=limits.REASON_MAX)
     signal_id = await _signal_of(uow, answer_id)
     async with guarded(uow, signal_id, REVIEW):
         signal, answer = await _reviewable(uow, signal_id, answer_id)
@@ -114,21 +114,23 @@ async def return_answer(services: Services, uow: UnitOfWork, moderator: User, an
         author = await uow.users.by_id(answer.author_id) if answer.author_id else None
         people = [author] if author and signal.organization_id in author.organization_ids \
             else list(await uow.users.members_of(signal.organization_id or 0))
-        note = Say(st.EXECUTOR_RETURNED.format(number=signal.number, details=esc(details)),
-                   ((Button(st.OPEN_TASK, f"tk:{signal.id}"),),))
+        note = Say(staff_text("staff-executor-returned", number=signal.number, details=esc(details)),
+                   ((Button(staff_text("staff-btn-open-task"), f"tk:{signal.id}"),),))
         for person in people:
             await notify(uow, f"answer_returned:{answer.id}:{person.id}", person, note)
     uow.after_commit(services.wake_outbox)
     return signal
 
 
-def resident_answer(services: Services, number: str, organization: str, answer: Answer) -> Say:
-    """The published answer as residents receive it, with rating buttons."""
+def resident_answer(services: Services, number: str, organization: str, answer: Answer, lang: str) -> Say:
+    """The published answer as residents receive it in `lang`, with rating buttons."""
     url = services.config.portal_signal_url.format(number=number)
-    summary = "".join(f"{line}\n" for line in rules.summary_lines(answer.kind, answer.promised_on, answer.competent))
-    text = st.RESIDENT_ANSWER.format(number=number, organization=esc(organization),
-                                     text=summary + esc(answer.text), url=esc(url)) + st.RATE_PROMPT
-    rate = ((Button(st.RATE_UP, f"rate:up:{answer.id}"), Button(st.RATE_DOWN, f"rate:down:{answer.id}")),)
+    summary = "".join(f"{line}\n" for line in rules.summary_lines(answer.kind, answer.promised_on, answer.competent,
+                                                                 lang))
+    text = t(lang, "notify-answer", number=number, organization=esc(organization),
+             text=summary + esc(answer.text), url=esc(url)) + t(lang, "notify-rate-prompt")
+    rate = ((Button(t(lang, "btn-rate-up"), f"rate:up:{answer.id}"),
+             Button(t(lang, "btn-rate-down"), f"rate:down:{answer.id}")),)
     return Say(text, rate, tuple(p.photo_id for p in answer.photos))
 
 
@@ -147,9 +149,10 @@ async def publish_answer(services: Services, uow: UnitOfWork, moderator: User,
             uow.signals.audit("publish_override", signal_id=signal.id, actor_id=moderator.id,
                               answer_id=answer.id, reasons=list(answer.flags))
         org = await uow.catalog.organization(answer.organization_id) if answer.organization_id else None
-        message = resident_answer(services, signal.number, org.name if org else "—", answer)
+        org_name = org.name if org else "—"
         await followup.schedule(services, uow, signal, answer)
-        people = await tell_subscribers(uow, f"answer_published:{answer.id}", signal, message)
+        people = await tell_subscribers(uow, f"answer_published:{answer.id}", signal,
+                                        lambda lang: resident_answer(services, signal.number, org_name, answer, lang))
     uow.after_commit(services.wake_outbox)
     return signal, len(people)
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.orm.exc import StaleDataError
 
 from handlers import lifecycle
 from handlers import staff_format as sf
-from handlers import staff_texts as st
 from handlers.context import Services
 from handlers.errors import AlreadyHandled, Forbidden, IllegalTransition, NotFound
+from handlers.moments import day  # noqa: F401  (the staff use cases' date, re-exported)
 from storage.models import Signal, User
 from storage.uow import UnitOfWork
 
@@ -33,7 +33,7 @@ def require(user: User, role: str) -> None:
 def member(user: User, organization_id: int | None) -> None:
     require(user, "executor")
     if organization_id is None or organization_id not in user.organization_ids:
-        raise Forbidden(st.OTHER_ORG)
+        raise Forbidden("staff-other-org")
 
 
 async def who_handled(uow: UnitOfWork, signal_id: int, actions: Iterable[str]) -> str | None:
@@ -74,7 +74,3 @@ async def move(services: Services, uow: UnitOfWork, signal: Signal, action: str,
         lifecycle.apply(signal, action, now=local_now(services), **kw)  # type: ignore[arg-type]
     except IllegalTransition:
         raise AlreadyHandled(await who_handled(uow, signal.id, actions)) from None
-
-
-def day(value: date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else "—"

@@ -16,12 +16,12 @@ _AGG = {"sqlite": "group_concat({col}, ',')", "postgresql": "string_agg({col}::t
 def _person_query(dialect: str):  # type: ignore[no-untyped-def]
     agg = _AGG[dialect]
     return text(
-        "SELECT u.id, u.display_name, u.consent_at, u.unreachable_at, "
+        "SELECT u.id, u.display_name, u.consent_at, u.unreachable_at, u.language, "
         f"(SELECT {agg.format(col='role')} FROM user_roles WHERE user_id = u.id) AS roles, "
         f"(SELECT {agg.format(col='organization_id')} FROM organization_members WHERE user_id = u.id) AS orgs "
         "FROM users u WHERE u.channel = :channel AND u.external_id = :external_id"
     ).columns(id=Integer(), display_name=String(), consent_at=UTCDateTime(), unreachable_at=UTCDateTime(),
-              roles=String(), orgs=String())
+              language=String(), roles=String(), orgs=String())
 
 
 _PERSON = {dialect: _person_query(dialect) for dialect in _AGG}
@@ -31,6 +31,7 @@ _ENROL = text("INSERT INTO users (channel, external_id, created_at) VALUES (:cha
 _CONSENT = text("UPDATE users SET consent_at = :now, display_name = :name WHERE id = :id") \
     .bindparams(bindparam("now", type_=UTCDateTime()))
 _REACHABLE = text("UPDATE users SET unreachable_at = NULL WHERE id = :id")
+_LANGUAGE = text("UPDATE users SET language = :language WHERE id = :id")
 
 
 class Identities:
@@ -45,7 +46,7 @@ class Identities:
             return None
         return Person(row.id, channel, external_id, row.display_name, row.consent_at, row.unreachable_at,
                       tuple(sorted(row.roles.split(","))) if row.roles else (),
-                      tuple(sorted(int(o) for o in row.orgs.split(","))) if row.orgs else ())
+                      tuple(sorted(int(o) for o in row.orgs.split(","))) if row.orgs else (), row.language)
 
     async def find_or_enrol(self, channel: str, external_id: int) -> Person:
         """The person, created on first contact (no personal data until they consent)."""
@@ -64,3 +65,8 @@ class Identities:
         if person.unreachable_at is not None:
             await self.c.execute(_REACHABLE, {"id": person.id})
             person.unreachable_at = None
+
+    async def set_language(self, person: Person, lang: str | None) -> None:
+        """Store the person's language (one UPDATE) and keep the row in step."""
+        await self.c.execute(_LANGUAGE, {"id": person.id, "language": lang})
+        person.language = lang

@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import build_notifier
 from bot.config import load_settings
-from handlers import answer_texts as at
-from handlers import staff_texts as st
 from handlers.cases.answer_rules import fmt
+from handlers.i18n import t
 from handlers.workdays import add_workdays, is_workday
 from storage.models import Signal
 from tests.e2e.conftest import FAKES, RESIDENTS, STARTERS
@@ -117,7 +116,7 @@ async def file_and_accept(world: World, res, mod) -> Signal:
         signal = await uow.session.scalar(select(Signal).order_by(Signal.id.desc()))
     await mod.say("/queue")
     await mod.press(f"№{signal.number}")
-    await mod.press(st.ACCEPT)
+    await mod.press(t("ru", "staff-btn-accept"))
     await mod.press("✅ Администрация")
     return signal
 
@@ -127,8 +126,8 @@ async def answer(world: World, exe, mod, signal: Signal, kind: str, *, promised:
     """The executor answers with `kind` (a photo of the result for «Устранено»), the moderator publishes."""
     await exe.say("/tasks")
     await exe.press(f"№{signal.number}")
-    await exe.press(st.ANSWER_BUTTON)
-    await exe.press(at.KIND_BUTTONS[kind])
+    await exe.press(t("ru", "staff-btn-answer-button"))
+    await exe.press(t("ru", f"staff-btn-answer-kind-buttons.{kind}"))
     if kind == "planned":
         await exe.say(fmt(promised))
     elif kind == "not_ours":
@@ -139,9 +138,9 @@ async def answer(world: World, exe, mod, signal: Signal, kind: str, *, promised:
         await exe.press("Готово")
     else:
         await exe.press("Пропустить")
-    await exe.press(st.SUBMIT)
+    await exe.press(t("ru", "staff-btn-submit"))
     await world.wait_text(MOD, "ждёт проверки")
     await mod.say("/review")
     await mod.press(f"№{signal.number}")
     if kind != "not_ours":
-        await mod.press(st.PUBLISH)
+        await mod.press(t("ru", "staff-btn-publish"))

@@ -9,10 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers import answer_texts as at
-from handlers import staff_texts as st
-from handlers import texts
 from handlers.cases.answer_rules import fmt
+from handlers.i18n import t
 from storage.models import Answer
 from tests.e2e.conftest import CHANNELS
 from tests.e2e.followup_world import (
@@ -40,29 +38,29 @@ async def test_each_kind_demands_its_fields(services, channel):
         signal = await file_and_accept(world, res, mod)
         await exe.say("/tasks")
         await exe.press(f"№{signal.number}")
-        await exe.press(st.ANSWER_BUTTON)
+        await exe.press(t("ru", "staff-btn-answer-button"))
 
-        await exe.press(at.KIND_BUTTONS["planned"])  # a planned answer without a date goes nowhere
+        await exe.press(t("ru", "staff-btn-answer-kind-buttons.planned"))  # a planned answer without a date goes nowhere
         await exe.say("Яма будет заделана в ближайшее время.")
         assert "Не понял дату" in exe.texts()[-1]
         await exe.say(fmt(start - timedelta(days=1)))
-        assert exe.texts()[-1] == at.DATE_PAST.format(date=fmt(start - timedelta(days=1)))
-        await exe.press(texts.BACK)
+        assert exe.texts()[-1] == t("ru", "staff-answer-date-past", date=fmt(start - timedelta(days=1)))
+        await exe.press(t("ru", "btn-back"))
 
-        await exe.press(st.ANSWER_BUTTON)
-        await exe.press(at.KIND_BUTTONS["not_ours"])
+        await exe.press(t("ru", "staff-btn-answer-button"))
+        await exe.press(t("ru", "staff-btn-answer-kind-buttons.not_ours"))
         await exe.say("ГУ")
         assert "от 3 до 300" in exe.texts()[-1]
-        await exe.press(texts.BACK)
+        await exe.press(t("ru", "btn-back"))
 
-        await exe.press(st.ANSWER_BUTTON)
-        await exe.press(at.KIND_BUTTONS["fixed"])
+        await exe.press(t("ru", "staff-btn-answer-button"))
+        await exe.press(t("ru", "staff-btn-answer-kind-buttons.fixed"))
         await exe.say(CONCRETE)
         await exe.press("Пропустить")
-        assert exe.texts()[-1] == at.PHOTO_REQUIRED.format(category="Дороги")
+        assert exe.texts()[-1] == t("ru", "staff-answer-photo-required", category="Дороги")
         await exe.photo(jpeg_with_gps(color=(20, 160, 40)))
         await exe.press("Готово")
-        await exe.press(st.SUBMIT)
+        await exe.press(t("ru", "staff-btn-submit"))
         await world.wait_text(MOD, "ждёт проверки")
         async with services.uow() as uow:
             [answer] = list(await uow.session.scalars(select(Answer)))

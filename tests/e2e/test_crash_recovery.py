@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from bot.telegram.channel import TelegramChannel, make_bot
 from bot.vk.channel import VkChannel
 from bot.vk.client import VkClient
-from handlers import texts
 from handlers.context import DialogConfig, Services
 from handlers.conversation import Conversation
+from handlers.i18n import t
 from storage.db import Database
 from storage.media import LocalMediaStore
 from storage.models import InboxUpdate, Signal
@@ -73,7 +73,7 @@ async def test_reply_journaled_before_a_sigkill_is_sent_once_after_restart(chann
             # then the answer to the newer press (a hint and the same question again), after it — never before
             await fake.wait_for(lambda: len(person.messages) >= seen + len(journaled) + 2, timeout=30)
             after = person.texts()[seen:]
-            assert after == [*journaled, texts.HINT_TEXT, journaled[-1]], after
+            assert after == [*journaled, t("ru", "hint-text"), journaled[-1]], after
 
             for step in steps[5:]:  # the resident finishes filing
                 await person.do(*step)

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers import callbacks, lifecycle
-from handlers import followup_texts as ft
 from handlers.cases import followup
+from handlers.i18n import t
 from handlers.workdays import add_workdays
 from storage.models import Answer, AuditEvent, Followup, OutboxMessage, Signal
 from tests.e2e.conftest import CHANNELS
@@ -98,7 +98,7 @@ async def test_planned_answer_asked_the_working_day_after_its_date_across_a_holi
         question = with_photo(world.fake.sent_messages(RES), "Проблема решена?")
         assert "Коммунистическая, 10" in str(question) and "Будет устранено" in str(question)
 
-        await res.press(ft.NO)
+        await res.press(t("ru", "btn-followup-no"))
         assert "Пришлите фото" in res.texts()[-1]
         await res.photo(jpeg_with_gps(color=(90, 90, 200)))
         await res.press("Готово")
@@ -113,7 +113,7 @@ async def test_planned_answer_asked_the_working_day_after_its_date_across_a_holi
         assert "снова на месте" in str(told)
         await world.wait_text(MOD, "не решена")
 
-        await neighbour.press(ft.YES)  # a later press by another subscriber
+        await neighbour.press(t("ru", "btn-followup-yes"))  # a later press by another subscriber
         assert "уже отмечено" in neighbour.texts()[-1]
         assert (await reload(services, signal.id)).status == "in_progress"
         async with services.uow() as uow:
@@ -140,11 +140,11 @@ async def test_fixed_answer_yes_closes_as_fixed(services, channel):
         world.set_day(due)
         assert await followup.run(services) == (1, 0)
         await world.wait_text(RES, "Проблема решена?")
-        await res.press(ft.YES)
+        await res.press(t("ru", "btn-followup-yes"))
         assert "закрыто как решённое" in res.texts()[-1]
         stored = await reload(services, signal.id)
         assert (stored.status, stored.outcome) == ("closed", lifecycle.FIXED)
-        await res.press(ft.NO)  # the old buttons pressed again
+        await res.press(t("ru", "btn-followup-no"))  # the old buttons pressed again
         assert "уже отмечено" in res.texts()[-1] and "решена" in res.texts()[-1]
         assert (await reload(services, signal.id)).status == "closed"
 
@@ -170,7 +170,7 @@ async def test_silence_closes_as_not_confirmed_and_a_forged_press_is_refused(ser
         forged = callbacks.sign(services.signing_key, channel, STRANGER, f"fu:yes:{answer_id}")
         message_id = stranger.messages[-1]["message_id"]
         await stranger.press_data(message_id, forged, check=False)
-        assert ft.NOT_YOURS in stranger.texts()[-1]
+        assert t("ru", "followup-not-yours") in stranger.texts()[-1]
         assert (await reload(services, signal.id)).status == "answered"
 
         closes = add_workdays(asked_on, services.config.followup_silence_workdays)
@@ -182,7 +182,7 @@ async def test_silence_closes_as_not_confirmed_and_a_forged_press_is_refused(ser
         stored = await reload(services, signal.id)
         assert (stored.status, stored.outcome) == ("closed", lifecycle.NOT_CONFIRMED)
         await world.wait_text(RES, "закрыто без подтверждения")
-        await res.press(ft.YES)  # too late
+        await res.press(t("ru", "btn-followup-yes"))  # too late
         assert "уже отмечено" in res.texts()[-1]
         assert (await reload(services, signal.id)).outcome == lifecycle.NOT_CONFIRMED
         async with services.uow() as uow:

@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import build_notifier
 from bot.config import load_settings
-from handlers import answer_texts as at
 from handlers import roles
-from handlers import staff_texts as st
+from handlers.i18n import t
 from storage.models import Answer, Organization, Signal
 from tests.e2e.tg_harness import TOKEN as TG_TOKEN
 from tests.e2e.tg_harness import TgResident, start_telegram
@@ -96,7 +95,7 @@ async def test_vk_resident_telegram_staff_full_cycle(services):
 
         await mod.say("/queue")
         await mod.press(f"№{signal.number}")
-        await mod.press(st.ACCEPT)
+        await mod.press(t("ru", "staff-btn-accept"))
         await mod.press("✅ Администрация")
         assert "принято в работу" in mod.last_text()
         await wait_text(tg, EXE, signal.number)  # the task reached the executor
@@ -104,40 +103,40 @@ async def test_vk_resident_telegram_staff_full_cycle(services):
 
         await exe.say("/tasks")
         await exe.press(f"№{signal.number}")
-        await exe.press(st.ANSWER_BUTTON)
-        await exe.press(at.KIND_BUTTONS["refusal"])
+        await exe.press(t("ru", "staff-btn-answer-button"))
+        await exe.press(t("ru", "staff-btn-answer-kind-buttons.refusal"))
         await exe.say("Яма будет засыпана щебнем.")
         await exe.press("Пропустить")
-        await exe.press(st.SUBMIT)
+        await exe.press(t("ru", "staff-btn-submit"))
         await wait_text(tg, MOD, "ждёт проверки")
 
         await mod.say("/review")
         await mod.press(f"№{signal.number}")
-        await mod.press(st.RETURN)
-        await mod.press(st.RETURN_LABELS["no_date"])
+        await mod.press(t("ru", "staff-btn-return"))
+        await mod.press(t("ru", "staff-btn-return-labels.no_date"))
         await mod.say("Укажите дату ремонта.")
-        await mod.press(st.RETURN_SEND)
+        await mod.press(t("ru", "staff-btn-return-send"))
         await wait_text(tg, EXE, "Укажите дату ремонта.")
 
         await exe.say("/tasks")
         await exe.press(f"№{signal.number}")
-        await exe.press(st.ANSWER_BUTTON)
-        await exe.press(at.KIND_BUTTONS["refusal"])
+        await exe.press(t("ru", "staff-btn-answer-button"))
+        await exe.press(t("ru", "staff-btn-answer-kind-buttons.refusal"))
         await exe.say("Яма засыпана щебнем 3 июня, асфальтирование участка — до 20 июня силами МБУ «Дорожник».")
         await exe.press("Пропустить")
-        await exe.press(st.SUBMIT)
+        await exe.press(t("ru", "staff-btn-submit"))
 
         await mod.say("/review")
         await mod.press(f"№{signal.number}")
-        await mod.press(st.PUBLISH)
+        await mod.press(t("ru", "staff-btn-publish"))
         await wait_text(vk, RES, "до 20 июня")  # the published answer reached the resident on VK
         answer_messages = [m for m in vk.sent_messages(RES) if "до 20 июня" in m["message"]]
         assert len(answer_messages) == 1, answer_messages
         keyboard = answer_messages[0]["keyboard"]
         labels = [b["action"].get("label") for row in keyboard["buttons"] for b in row]
-        assert st.RATE_UP in labels and st.RATE_DOWN in labels
+        assert t("ru", "btn-rate-up") in labels and t("ru", "btn-rate-down") in labels
 
-        await res.press(st.RATE_UP)
+        await res.press(t("ru", "btn-rate-up"))
         async with services.uow() as uow:
             signal = await uow.signals.get(signal.id)
             versions = list(await uow.session.scalars(select(Answer.version).where(Answer.signal_id == signal.id)))

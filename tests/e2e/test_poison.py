@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from handlers import texts
 from handlers.dialog import COMMANDS, Route
+from handlers.i18n import t
 from storage import inbox
 from storage.models import InboxUpdate, Signal
 from tests.e2e.test_intake_scenarios import consent, file_signal, signals, to_description
@@ -83,7 +83,7 @@ async def test_a_poisoned_update_is_set_aside_and_the_next_one_is_handled(env, s
     r = env.resident(7004)
     await consent(r)
     await r.say("/boom")
-    assert r.last_text() == texts.POISONED
+    assert r.last_text() == t("ru", "poisoned")
     await r.say("/new")
     assert "Муниципалитет" in r.last_text() or "муниципалитет" in r.last_text()
     async with services.uow() as uow:
@@ -108,7 +108,7 @@ async def test_an_update_the_adapter_cannot_read_does_not_block_the_person(env, 
     r = env.resident(7005)
     await consent(r)
     await r._after(lambda: malformed_update(env, 7005))
-    assert r.last_text() == texts.POISONED
+    assert r.last_text() == t("ru", "poisoned")
     await r.say("/new")
     assert "униципалитет" in r.last_text()
     async with services.uow() as uow:

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers import followup_texts as ft
 from handlers import roles
+from handlers.i18n import t
 from handlers.workdays import add_workdays
 from storage.models import Answer, AuditEvent, Organization
 from tests.e2e.conftest import CHANNELS
@@ -49,7 +49,7 @@ async def test_moderator_reroutes_a_not_ours_answer_to_another_organization(serv
                      text="Теплотрасса у дома 10 на Коммунистической обслуживается ООО «Теплосеть Сыктывкара».")
         card = mod.texts()[-1]
         assert "Не в нашей компетенции" in card and OTHER in card and "Организация за 90 дн." in card
-        await mod.press(ft.REROUTE)
+        await mod.press(t("ru", "staff-btn-reroute"))
         assert "Куда перенаправить" in mod.texts()[-1]
         await mod.press(OTHER[:20])
         assert "перенаправлено" in mod.texts()[-1]

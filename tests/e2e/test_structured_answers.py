@@ -7,9 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers import answer_texts as at
-from handlers import staff_texts as st
 from handlers.cases.answer_rules import fmt
+from handlers.i18n import t
 from storage.models import AuditEvent, Signal
 from tests.e2e.test_full_cycle import EXE, MOD, RES, consent, setup_staff, wait_text, world
 from tests.e2e.tg_harness import TgResident
@@ -34,13 +33,13 @@ async def test_planned_answer_with_a_date_and_an_audited_override(services):
             signal = await uow.session.scalar(select(Signal))
         await mod.say("/queue")
         await mod.press(f"№{signal.number}")
-        await mod.press(st.ACCEPT)
+        await mod.press(t("ru", "staff-btn-accept"))
         await mod.press("✅ Администрация")
 
         await exe.say("/tasks")
         await exe.press(f"№{signal.number}")
-        await exe.press(st.ANSWER_BUTTON)
-        await exe.press(at.KIND_BUTTONS["planned"])
+        await exe.press(t("ru", "staff-btn-answer-button"))
+        await exe.press(t("ru", "staff-btn-answer-kind-buttons.planned"))
         today = services.now().astimezone(services.config.tz).date()
         await exe.say(fmt(today - timedelta(days=2)))
         assert "уже прошла" in exe.last_text()
@@ -48,14 +47,14 @@ async def test_planned_answer_with_a_date_and_an_audited_override(services):
         await exe.press(chosen.strftime("%d.%m"))
         await exe.say("Яма на Коммунистической будет засыпана, информация принята к сведению.")
         await exe.press("Пропустить")
-        await exe.press(st.SUBMIT)
+        await exe.press(t("ru", "staff-btn-submit"))
         await wait_text(tg, MOD, "ждёт проверки")
 
         await mod.say("/review")
         await mod.press(f"№{signal.number}")
         card = mod.last_text()
         assert "Похоже на отписку" in card and "принято к сведению" in card and fmt(chosen) in card
-        await mod.press(st.PUBLISH)
+        await mod.press(t("ru", "staff-btn-publish"))
         await wait_text(vk, RES, "Будет устранено")
         [message] = [m for m in vk.sent_messages(RES) if "Будет устранено" in m["message"]]
         assert fmt(chosen) in message["message"]

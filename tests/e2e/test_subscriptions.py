@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import staff_texts as st
-from handlers import subs_texts as t
 from handlers.cases import extensions as extension_cases
 from handlers.cases import queue as queue_cases
 from handlers.cases import review as review_cases
+from handlers.i18n import t
 from storage.models import Organization, OutboxMessage, Signal
 from tests.e2e.test_full_cycle import EXE, MOD, consent, setup_staff, wait_text, world
 from tests.e2e.test_nearby import HERE, NORTH_100_M, file_at
@@ -83,14 +82,14 @@ async def test_author_on_telegram_and_supporter_on_vk(services):
         assert "/subscriptions" not in next(text for text in author.texts() if "Фонарь заменён" in text)
 
         # the author disagrees: the supporter hears of the reopening, once
-        await author.press(st.RATE_DOWN)
+        await author.press(t("ru", "btn-rate-down"))
         await author.press("Пропустить")
         await wait_text(vk, SUPPORTER, "возвращено на повторное рассмотрение")
         assert count(supporter, "возвращено на повторное рассмотрение") == 1
 
         # the supporter leaves; the next answer reaches the author only
         await supporter.say("/subscriptions")
-        assert f"№{signal.number}" in supporter.last_text() and t.SUBS_ROLE_SUPPORTER.strip(" ·") in supporter.last_text()
+        assert f"№{signal.number}" in supporter.last_text() and t("ru", "subs-role-supporter").strip(" ·") in supporter.last_text()
         await supporter.press("🔕 Отписаться")
         assert "Вы отписались" in supporter.last_text()
         await answer_and_publish(services, signal.id, SECOND_ANSWER)
@@ -102,3 +101,4 @@ async def test_author_on_telegram_and_supporter_on_vk(services):
         assert [row.user_id for row in rows].count(supporter_id) == 1  # the first answer only
         assert count(supporter, "Опора заменена") == 0 and count(author, "Опора заменена 10 июня") == 1
         assert tg.rejected == [] and vk.rejected == []
+

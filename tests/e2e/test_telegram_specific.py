@@ -87,9 +87,10 @@ async def test_flood_control_per_resident(services):
 
 async def test_command_menu_is_set(services):
     async with telegram_bot(services) as (fake, channel, progress):
-        await fake.wait_for(lambda: any(m == "setMyCommands" for m, _ in fake.calls))
-        [(_, params)] = [(m, p) for m, p in fake.calls if m == "setMyCommands"]
-        assert {c["command"] for c in params["commands"]} >= {"new", "my", "help", "forget"}
+        await fake.wait_for(lambda: sum(m == "setMyCommands" for m, _ in fake.calls) == 2)
+        russian, komi = [p for m, p in fake.calls if m == "setMyCommands"]  # the default, then language_code=kv
+        assert {c["command"] for c in russian["commands"]} >= {"new", "my", "lang", "help", "forget"}
+        assert "language_code" not in russian and komi["language_code"] == "kv"
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])

@@ -37,7 +37,7 @@ async def test_full_intake_with_photo(services):
     out = await conv.handle(peer, Press("consent"))
     out = await conv.handle(peer, Command("new"))
     out = await conv.handle(peer, Location(63.56, 53.70))
-    assert "в Ухте" in out.replies[-1].text
+    assert "<b>Ухта</b>" in out.replies[-1].text
     out = await conv.handle(peer, Press("yes"))
     out = await conv.handle(peer, press_label(out, "Дороги"))
     out = await conv.handle(peer, Text("Яма <b>на</b> дороге & лужа _*["))

@@ -7,9 +7,8 @@ from datetime import date
 
 from sqlalchemy import select, update
 
-from handlers import staff_texts as st
-from handlers import texts
 from handlers.conversation import Conversation
+from handlers.i18n import t
 from handlers.types import Command, Peer, PhotoRef, Photos, Press, Text
 from handlers.workdays import add_workdays
 from storage.models import Answer, OrganizationMember, Signal, User, UserRole
@@ -49,10 +48,10 @@ async def in_work(services, count=1) -> tuple[dict[str, int], list[int]]:
 
 async def to_preview(conv, sid, peer=EXE, answer=ANSWER):
     out = await send(conv, peer, Press(f"tk:{sid}"))
-    out = await send(conv, peer, press(out, st.ANSWER_BUTTON))
+    out = await send(conv, peer, press(out, t("ru", "staff-btn-answer-button")))
     out = await send(conv, peer, Press("kind:refusal"))
     out = await send(conv, peer, Text(answer))
-    out = await send(conv, peer, press(out, texts.SKIP))
+    out = await send(conv, peer, press(out, t("ru", "btn-skip")))
     assert "Проверьте ответ" in said(out)
     return out
 
@@ -82,7 +81,7 @@ async def test_an_executor_of_another_organization_cannot_touch_the_task(service
     before = await snapshot(services)
     for payload in (f"tk:{sid}", f"ans:{sid}", f"ext:{sid}", f"ft:{sid}"):
         out = await send(conv, EXE_OTHER, Press(payload))
-        assert said(out) in (st.OTHER_ORG, texts.FORBIDDEN), payload
+        assert said(out) in (t("ru", "staff-other-org"), t("ru", "error-forbidden")), payload
     async with services.uow() as uow:
         state = await uow.dialogs.load(EXE_OTHER.channel, EXE_OTHER.peer_id)
         assert state.step == "idle"
@@ -98,7 +97,7 @@ async def test_an_executor_removed_from_the_organization_mid_answer_is_refused(s
     assert "больше не исполнитель" in said(out)
     before = await snapshot(services)
     out = await send(conv, EXE, Press("submit"))
-    assert said(out) == st.OTHER_ORG
+    assert said(out) == t("ru", "staff-other-org")
     assert await snapshot(services) == before
     out = await send(conv, EXE, Press("submit"))  # the step is gone: a stale button, nothing happens
     assert await snapshot(services) == before
@@ -110,18 +109,18 @@ async def test_answer_length_limits_and_up_to_five_photos(services):
     out = await send(conv, EXE, Press(f"ans:{sid}"))
     out = await send(conv, EXE, Press("kind:refusal"))
     out = await send(conv, EXE, Text("А" * 4001))
-    assert said(out) == st.ANSWER_TOO_LONG.format(max=4000, length=4001)
+    assert said(out) == t("ru", "staff-answer-too-long", max=4000, length=4001)
     out = await send(conv, EXE, Text(ANSWER))
     out = await send(conv, EXE, Photos(tuple(PhotoRef("test", str(i)) for i in range(1, 4))))
     assert "3 из 5" in said(out)
     out = await send(conv, EXE, Photos(tuple(PhotoRef("test", str(i)) for i in range(4, 9))))
     assert "Проверьте ответ" in said(out) and len(out.replies[-1].photos) == 5
-    out = await send(conv, EXE, press(out, st.EDIT_TEXT))
+    out = await send(conv, EXE, press(out, t("ru", "staff-btn-edit-text")))
     out = await send(conv, EXE, Text("Исправленный ответ: яма будет заасфальтирована до 30.05.2025."))
     assert "Исправленный" in said(out) and len(out.replies[-1].photos) == 5
-    out = await send(conv, EXE, press(out, st.EDIT_PHOTOS))
-    out = await send(conv, EXE, press(out, texts.SKIP))
-    out = await send(conv, EXE, press(out, st.SUBMIT))
+    out = await send(conv, EXE, press(out, t("ru", "btn-edit-photos")))
+    out = await send(conv, EXE, press(out, t("ru", "btn-skip")))
+    out = await send(conv, EXE, press(out, t("ru", "staff-btn-submit")))
     async with services.uow() as uow:
         answer = await uow.session.scalar(select(Answer).where(Answer.signal_id == sid))
         assert answer.text.startswith("Исправленный") and len(answer.photos) == 0
@@ -140,7 +139,7 @@ async def test_two_executors_of_one_organization_submit_at_once(services):
     outs = await asyncio.gather(send(a, EXE, Press("submit")), send(b, EXE2, Press("submit")))
     winners = [i for i, o in enumerate(outs) if "отправлен на проверку" in said(o)]
     assert len(winners) == 1
-    assert said(outs[1 - winners[0]]) == st.ALREADY_HANDLED.format(by=(EXE, EXE2)[winners[0]].display_name)
+    assert said(outs[1 - winners[0]]) == t("ru", "error-already-handled-by", by=(EXE, EXE2)[winners[0]].display_name)
     async with services.uow() as uow:
         assert len(list(await uow.session.scalars(select(Answer)))) == 1
     assert (await audit_actions(services, sid)).count("submit_answer") == 1
@@ -151,13 +150,13 @@ async def test_extension_requested_and_approved_moves_the_due_date_by_working_da
     conv = Conversation(services)
     exe, resident = await user_id(services, EXE), await user_id(services, RESIDENT)
     out = await send(conv, EXE, Press(f"tk:{sid}"))
-    out = await send(conv, EXE, press(out, st.EXTEND_BUTTON))
+    out = await send(conv, EXE, press(out, t("ru", "staff-btn-extend-button")))
     assert "16.05.2025" in said(out)
     out = await send(conv, EXE, Text("Коротко"))
     assert "от 10 до 1000" in said(out)
     out = await send(conv, EXE, Text("Асфальтовый завод <открывается> после 20 мая"))
     out = await send(conv, EXE, Text("45"))
-    assert st.EXT_DAYS_BAD.format(max=30) in said(out)
+    assert t("ru", "staff-ext-days-bad", max=30) in said(out)
     out = await send(conv, EXE, press(out, "5"))
     assert "на 5 раб. дн. отправлен" in said(out)
     out = await send(conv, EXE, Press(f"ext:{sid}"))
@@ -171,7 +170,7 @@ async def test_extension_requested_and_approved_moves_the_due_date_by_working_da
     out = await send(conv, MOD, Command("extensions"))
     out = await send(conv, MOD, press(out, "№"))
     assert "+5 раб. дн. → до 23.05.2025" in said(out)
-    out = await send(conv, MOD, press(out, st.EXT_APPROVE))
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-ext-approve")))
     assert "продлён до 23.05.2025" in said(out)
     async with services.uow() as uow:
         due = (await uow.signals.get(sid)).due_on
@@ -186,7 +185,7 @@ async def test_extension_requested_and_approved_moves_the_due_date_by_working_da
 
     before = await snapshot(services)
     out = await send(Conversation(services), MOD2, Press(f"exa:{request_id}"))
-    assert said(out) == st.ALREADY_HANDLED.format(by=MOD.display_name)
+    assert said(out) == t("ru", "error-already-handled-by", by=MOD.display_name)
     assert await snapshot(services) == before
     out = await send(conv, EXE, Press(f"tk:{sid}"))
     assert "до 23.05.2025" in said(out)
@@ -217,5 +216,5 @@ async def test_a_resident_and_a_moderator_cannot_answer(services):
     for peer in (RESIDENT, MOD):
         for inp in (Command("tasks"), Press(f"ans:{sid}"), Press(f"ext:{sid}"), Press(f"tk:{sid}")):
             out = await send(conv, peer, inp)
-            assert said(out) == texts.FORBIDDEN, (peer, inp)
+            assert said(out) == t("ru", "error-forbidden"), (peer, inp)
     assert await snapshot(services) == before

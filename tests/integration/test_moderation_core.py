@@ -11,9 +11,6 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from handlers import answer_texts as at
-from handlers import staff_texts as st
-from handlers import texts
 from handlers.callbacks import MAX_PAYLOAD_BYTES
 from handlers.cases import extensions as extension_cases
 from handlers.cases import queue as queue_cases
@@ -22,6 +19,7 @@ from handlers.cases import staff_rules
 from handlers.cases.filing import Draft, submit_signal
 from handlers.commands_menu import commands_for
 from handlers.conversation import Conversation
+from handlers.i18n import t
 from handlers.types import Command, Peer, PhotoRef, Photos, Press, Text
 from handlers.workdays import add_workdays
 from storage.models import (
@@ -119,7 +117,7 @@ async def send(conv, peer, inp):
     """Handle one input and check every reply fits every channel."""
     out = await conv.handle(peer, inp)
     for reply in out.replies:
-        assert reply.text != texts.INTERNAL_ERROR
+        assert reply.text != t("ru", "internal-error")
         assert len(visible(reply.text)) < 4000, len(reply.text)
         assert len(reply.buttons) <= 6 and sum(len(row) for row in reply.buttons) <= 10
         for row in reply.buttons:
@@ -199,7 +197,7 @@ async def test_full_cycle_file_accept_answer_return_resubmit_publish(services):
     card = said(out)
     assert signal.number in card and "Ухта" in card and "Дороги" in card and "первое обращение" in card
     assert "&lt;глубиной&gt;" in card and "ул. Ленина, 5" in card
-    out = await send(conv, MOD, press(out, st.ACCEPT))
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-accept")))
     assert ORG in said(out) and "16.05.2025" in said(out)  # the route's suggestion and the due date
     out = await send(conv, MOD, press(out, "✅ Администрация"))
     assert "принято в работу" in said(out) and "16.05.2025" in said(out) and "уведомлено: 1" in said(out)
@@ -214,16 +212,16 @@ async def test_full_cycle_file_accept_answer_return_resubmit_publish(services):
     out = await send(conv, EXE, Command("tasks"))
     assert signal.number in said(out)
     out = await send(conv, EXE, press(out, f"№{signal.number}"))
-    out = await send(conv, EXE, press(out, st.ANSWER_BUTTON))
+    out = await send(conv, EXE, press(out, t("ru", "staff-btn-answer-button")))
     out = await send(conv, EXE, Press("kind:refusal"))
     out = await send(conv, EXE, Text("Сделаем."))
-    assert said(out) == st.ANSWER_TOO_SHORT
+    assert said(out) == t("ru", "staff-answer-too-short")
     out = await send(conv, EXE, Text("Отсыпка ямы щебнем выполнена, асфальтирование — в плане."))
     out = await send(conv, EXE, Photos((PhotoRef("test", "1"),)))
     assert "1 из 5" in said(out)
     out = await send(conv, EXE, press(out, "Готово"))
     assert len(out.replies[-1].photos) == 1
-    out = await send(conv, EXE, press(out, st.SUBMIT))
+    out = await send(conv, EXE, press(out, t("ru", "staff-btn-submit")))
     assert "отправлен на проверку" in said(out)
     async with services.uow() as uow:
         first = await uow.session.scalar(select(Answer).where(Answer.signal_id == sid))
@@ -237,26 +235,26 @@ async def test_full_cycle_file_accept_answer_return_resubmit_publish(services):
     out = await send(conv, MOD, press(out, f"№{signal.number}"))
     assert "Иван Исполнителев" in said(out) and "осталось 10 раб. дн." in said(out)
     assert "Похоже на отписку" not in said(out) and len(out.replies[-1].photos) == 1
-    out = await send(conv, MOD, press(out, st.RETURN))
-    out = await send(conv, MOD, press(out, st.RETURN_LABELS["no_date"]))
-    assert "✓ " + st.RETURN_LABELS["no_date"] in [b.label for b in buttons(out)]
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-return")))
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-return-labels.no_date")))
+    assert "✓ " + t("ru", "staff-btn-return-labels.no_date") in [b.label for b in buttons(out)]
     out = await send(conv, MOD, Text("Когда асфальт? Укажите дату."))
-    out = await send(conv, MOD, press(out, st.RETURN_SEND))
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-return-send")))
     assert "возвращён на доработку" in said(out)
     returned = (await outbox(services, f"answer_returned:{first.id}:"))[f"answer_returned:{first.id}:{exe}"]
     note = returned.payload[0]["text"]
-    assert st.RETURN_REASONS["no_date"] in note and "Когда асфальт? Укажите дату." in note
+    assert t("ru", "staff-return-reasons.no_date") in note and "Когда асфальт? Укажите дату." in note
 
     # the executor sees the comment, rewrites and resubmits keeping the photo
     out = await send(conv, EXE, Press(f"tk:{sid}"))
     assert "Когда асфальт?" in said(out)
-    out = await send(conv, EXE, press(out, st.ANSWER_BUTTON))
+    out = await send(conv, EXE, press(out, t("ru", "staff-btn-answer-button")))
     out = await send(conv, EXE, Press("kind:refusal"))
     assert "Отсыпка ямы щебнем" in said(out)
     final = "Яма <у дома 5> заасфальтирована 12.05.2025 силами МУП «Ухтаспецавтодор» & принята по акту."
     out = await send(conv, EXE, Text(final))
     out = await send(conv, EXE, press(out, "Оставить прежние фото"))
-    out = await send(conv, EXE, press(out, st.SUBMIT))
+    out = await send(conv, EXE, press(out, t("ru", "staff-btn-submit")))
     async with services.uow() as uow:
         versions = list(await uow.session.scalars(select(Answer).where(Answer.signal_id == sid)
                                                   .order_by(Answer.version)))
@@ -293,12 +291,12 @@ async def test_reject_with_each_template_tells_the_resident_in_plain_words(servi
     sid = await file_direct(services, "Яма у дома 5 по Ленина, глубокая, опасно для машин")
     resident, conv = await user_id(services, RESIDENT), Conversation(services)
     out = await send(conv, MOD, Press(f"rej:{sid}"))
-    out = await send(conv, MOD, press(out, st.REJECT_LABELS[code]))
+    out = await send(conv, MOD, press(out, t("ru", f"staff-btn-reject-labels.{code}")))
     if code == "duplicate":
         out = await send(conv, MOD, Text("999"))
         assert "Не нашёл" in said(out)
         out = await send(conv, MOD, Text(str(sid)))
-        assert said(out) == st.DUPLICATE_SELF
+        assert said(out) == t("ru", "staff-duplicate-self")
         async with services.uow() as uow:
             number = (await uow.signals.get(original)).number
         out = await send(conv, MOD, Text(f"№ {number}"))
@@ -321,17 +319,17 @@ async def test_change_category_and_municipality_before_accepting(services):
     sid = await file_direct(services, municipality="Сыктывкар")
     conv = Conversation(services)
     out = await send(conv, MOD, Press(f"mc:{sid}"))
-    out = await send(conv, MOD, press(out, st.EDIT_MUNICIPALITY))
+    out = await send(conv, MOD, press(out, t("ru", "btn-edit-municipality")))
     out = await send(conv, MOD, press(out, "Ухта"))
     assert "изменён на «Ухта»" in said(out) and "Ухта · Дороги" in said(out)
-    out = await send(conv, MOD, press(out, st.EDIT_CATEGORY))
+    out = await send(conv, MOD, press(out, t("ru", "btn-edit-category")))
     out = await send(conv, MOD, press(out, "Благоустройство"))
     assert "изменена на «Благоустройство»" in said(out)
-    out = await send(conv, MOD, press(out, st.EDIT_CATEGORY))
+    out = await send(conv, MOD, press(out, t("ru", "btn-edit-category")))
     out = await send(conv, MOD, press(out, "Дороги"))
-    out = await send(conv, MOD, press(out, st.ACCEPT))
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-accept")))
     assert "маршрутизации" in said(out) and "Ухта" in said(out)
-    out = await send(conv, MOD, press(out, st.OTHER_ORGANIZATION))
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-other-organization")))
     out = await send(conv, MOD, press(out, OTHER_ORG[:20]))
     assert "принято в работу" in said(out)
     async with services.uow() as uow:
@@ -371,7 +369,7 @@ async def test_a_resident_gets_a_polite_refusal_and_nothing_changes(services, at
     name, _, args = attack[1:].partition(" ")
     inp = Command(name, args) if attack.startswith("/") else Press(attack.format(**world))
     out = await send(conv, RESIDENT, inp)
-    assert said(out) == texts.FORBIDDEN
+    assert said(out) == t("ru", "error-forbidden")
     assert await snapshot(services) == before
 
 
@@ -380,7 +378,7 @@ async def test_an_executor_cannot_use_moderator_buttons(services):
     sid = await file_direct(services)
     before = await snapshot(services)
     out = await send(Conversation(services), EXE, Press(f"aco:{sid}:{ids['org']}"))
-    assert said(out) == texts.FORBIDDEN and await snapshot(services) == before
+    assert said(out) == t("ru", "error-forbidden") and await snapshot(services) == before
 
 
 async def test_a_moderator_acting_on_a_changed_signal_is_told_who_did_it(services):
@@ -390,8 +388,8 @@ async def test_a_moderator_acting_on_a_changed_signal_is_told_who_did_it(service
     out = await send(conv, MOD, Press(f"rej:{sid}"))
     await accepted(services, sid, ids["org"], by=MOD2)
     before = await snapshot(services)
-    out = await send(conv, MOD, press(out, st.REJECT_LABELS["vague"]))
-    assert said(out) == st.ALREADY_HANDLED.format(by="Олег Проверяев")
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-reject-labels.vague")))
+    assert said(out) == t("ru", "error-already-handled-by", by="Олег Проверяев")
     out = await send(conv, MOD, Press(f"ecs:{sid}:1"))
     assert "Олег Проверяев" in said(out)
     assert await snapshot(services) == before
@@ -409,7 +407,7 @@ async def test_a_revoked_moderator_mid_dialog_is_refused(services):
     assert "больше не модератор" in said(out)
     before = await snapshot(services)
     out = await send(conv, MOD, Press("rrsend"))
-    assert said(out).startswith(texts.FORBIDDEN)
+    assert said(out).startswith(t("ru", "error-forbidden"))
     assert await snapshot(services) == before
 
 
@@ -460,7 +458,7 @@ async def test_two_moderators_publish_at_once_exactly_one_wins(services, monkeyp
     winners = [i for i, t in enumerate(texts_) if "опубликован" in t]
     assert len(winners) == 1
     winner = (MOD, MOD2)[winners[0]].display_name
-    assert texts_[1 - winners[0]] == st.ALREADY_HANDLED.format(by=winner)
+    assert texts_[1 - winners[0]] == t("ru", "error-already-handled-by", by=winner)
     assert len(await outbox(services, "answer_published:")) == 1
     assert (await audit_actions(services, sid)).count("publish_answer") == 1
     async with services.uow() as uow:
@@ -478,7 +476,7 @@ async def test_two_moderators_accept_at_once_exactly_one_wins(services, monkeypa
     winners = [i for i, o in enumerate(outs) if "принято в работу" in said(o)]
     assert len(winners) == 1
     loser_text = said(outs[1 - winners[0]])
-    assert loser_text == st.ALREADY_HANDLED.format(by=(MOD, MOD2)[winners[0]].display_name)
+    assert loser_text == t("ru", "error-already-handled-by", by=(MOD, MOD2)[winners[0]].display_name)
     assert len(await outbox(services, "signal_accepted:")) == 1
     assert len(await outbox(services, "task_assigned:")) == 1
     assert (await audit_actions(services, sid)).count("accept") == 1
@@ -498,7 +496,7 @@ async def test_a_stale_version_becomes_already_handled_not_an_error(services, mo
     monkeypatch.setattr(staff_rules, "locked", locked_then_changed_behind_our_back)
     before = await snapshot(services)
     out = await send(Conversation(services), MOD, Press(f"aco:{sid}:{ids['org']}"))
-    assert said(out) == st.ALREADY_HANDLED_ANON
+    assert said(out) == t("ru", "error-already-handled")
     assert await snapshot(services) == before
 
 
@@ -520,7 +518,7 @@ async def test_review_card_warns_about_boilerplate(services):
     await accepted(services, sid, ids["org"])
     aid = await submitted(services, sid, BRUSH_OFF.format(street="Куратова", year=2026))
     out = await send(conv, MOD, Press(f"rv:{aid}"))
-    assert "Похоже на отписку" in said(out) and at.REASONS["similar"] in said(out)
+    assert "Похоже на отписку" in said(out) and t("ru", "staff-answer-reasons.similar") in said(out)
 
 
 async def test_long_texts_are_trimmed_on_cards_with_a_way_to_read_all(services):
@@ -530,12 +528,12 @@ async def test_long_texts_are_trimmed_on_cards_with_a_way_to_read_all(services):
     conv = Conversation(services)
     out = await send(conv, MOD, Press(f"mc:{sid}"))
     assert "…" in said(out)
-    out = await send(conv, MOD, press(out, st.FULL_TEXT))
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-full-text")))
     assert said(out).count("&lt;и&gt;") == 60
     await accepted(services, sid, ids["org"])
     aid = await submitted(services, sid, ("Работы выполнены & приняты. " * 140)[:3990])
     out = await send(conv, MOD, Press(f"rv:{aid}"))
-    out = await send(conv, MOD, press(out, st.FULL_ANSWER))
+    out = await send(conv, MOD, press(out, t("ru", "staff-btn-full-answer")))
     assert said(out).count("&amp;") > 100
     out = await send(conv, MOD, Command("signal", str(sid)))
     assert "№2025-000001" in said(out)
@@ -570,19 +568,19 @@ async def test_admin_grants_and_revokes_roles(services):
         assert exe.role_names == {"resident", "executor"} and len(exe.memberships) == 1
         assert "moderator" in (await uow.users.get("telegram", 888)).role_names
     out = await send(conv, ADMIN, Command("grant", "executor vk:777"))
-    assert said(out) == st.NEED_ORG
+    assert said(out) == t("ru", "staff-need-org")
     out = await send(conv, ADMIN, Command("grant", "boss vk:777"))
     assert "Неизвестная роль" in said(out)
     out = await send(conv, ADMIN, Command("grant", "moderator max:1"))
-    assert said(out) == st.BAD_IDENTITY
+    assert said(out) == t("ru", "staff-bad-identity")
     out = await send(conv, ADMIN, Command("grant", "executor vk:1 Нет такой"))
     assert "Не нашёл организацию" in said(out) and ORG in said(out)
     out = await send(conv, ADMIN, Command("revoke", "admin telegram:3001"))
-    assert said(out) == st.SELF_REVOKE
+    assert said(out) == t("ru", "staff-self-revoke")
     out = await send(conv, ADMIN, Command("revoke", "moderator telegram:888"))
     assert "больше не модератор" in said(out)
     out = await send(conv, ADMIN, Command("grant"))
-    assert said(out) == st.GRANT_USAGE
+    assert said(out) == t("ru", "staff-grant-usage")
     async with services.uow() as uow:
         assert "moderator" not in (await uow.users.get("telegram", 888)).role_names
         events = list(await uow.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("role_%"))))
@@ -591,7 +589,7 @@ async def test_admin_grants_and_revokes_roles(services):
 
 def test_command_menus_depend_on_roles():
     resident = [c for c, _ in commands_for(set())]
-    assert resident == ["start", "new", "my", "subscriptions", "help", "cancel", "forget"]
+    assert resident == ["start", "new", "my", "subscriptions", "lang", "help", "cancel", "forget"]
     both = [c for c, _ in commands_for({"moderator", "executor", "admin"})]
     assert both[:7] == resident and {"tasks", "queue", "review", "signal", "grant", "revoke"} <= set(both)
     assert "queue" not in [c for c, _ in commands_for({"executor"})]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from handlers import rating
 from handlers.conversation import Conversation
+from handlers.i18n import t
 from handlers.roles import grant
-from handlers.texts import FORBIDDEN
 from handlers.types import Peer, Press, Text
 from storage.models import (
     Answer,
@@ -68,7 +67,7 @@ async def test_thumbs_up_closes_and_a_second_rating_is_refused_politely(services
     assert signal.status == "closed" and signal.closed_at is not None
     assert [(r.value, r.answer_id) for r in ratings] == [(1, answer_id)] and events == ["close"] and notes == []
     again = await conv.handle(AUTHOR, Press(f"rate:up:{answer_id}"))
-    assert again.replies[-1].text == rating.ALREADY_RATED
+    assert again.replies[-1].text == t("ru", "rating-already-rated")
     assert len((await load(services, signal_id))[1]) == 1
 
 
@@ -92,7 +91,7 @@ async def test_the_rating_is_the_authors_and_a_reopening_is_told_to_the_other_su
     conv, signal_id, answer_id, _ = published
     for payload in (f"rate:up:{answer_id}", f"rate:down:{answer_id}"):  # a follower (supporter) does not rate
         out = await conv.handle(SUBSCRIBER, Press(payload))
-        assert out.replies[-1].text == FORBIDDEN
+        assert out.replies[-1].text == t("ru", "error-forbidden")
     await conv.handle(AUTHOR, Press(f"rate:down:{answer_id}"))
     out = await conv.handle(AUTHOR, Press("skip"))
     assert "повторное рассмотрение" in out.replies[-1].text
@@ -111,7 +110,7 @@ async def test_a_strangers_press_is_refused(services, published):
     conv, signal_id, answer_id, _ = published
     for payload in (f"rate:up:{answer_id}", f"rate:down:{answer_id}"):
         out = await conv.handle(STRANGER, Press(payload))
-        assert out.replies[-1].text == FORBIDDEN
+        assert out.replies[-1].text == t("ru", "error-forbidden")
     signal, ratings, events, _ = await load(services, signal_id)
     assert signal.status == "answered" and ratings == [] and events == []
 
@@ -131,6 +130,6 @@ async def test_rating_after_the_signal_was_closed_is_recorded_without_a_transiti
         (await uow.signals.get(signal_id)).status = "closed"
         await uow.commit()
     out = await conv.handle(AUTHOR, Press(f"rate:up:{answer_id}"))
-    assert out.replies[-1].text == rating.THANKS_UP_LATE
+    assert out.replies[-1].text == t("ru", "rating-thanks-up-late")
     signal, ratings, events, _ = await load(services, signal_id)
     assert signal.status == "closed" and len(ratings) == 1 and events == ["rated"]

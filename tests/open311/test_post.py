@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from handlers import staff_texts as st
 from handlers.cases.jobs import auto_close
+from handlers.i18n import t
 from storage.models import ApiFiling, ApiKey, OutboxMessage, Signal
 from tests.e2e.test_full_cycle import EXE, MOD, consent, setup_staff, wait_text, world
 from tests.e2e.tg_harness import TgResident
@@ -42,7 +42,7 @@ async def test_posted_request_is_moderated_answered_published_and_closed_in_the_
 
         await mod.say("/queue")
         await mod.press(f"№{signal.number}")
-        await mod.press(st.ACCEPT)
+        await mod.press(t("ru", "staff-btn-accept"))
         await mod.press("✅ Администрация")
         await wait_text(tg, EXE, signal.number)
         status, data = await api.get_json(f"tokens/{token}.json")
@@ -53,11 +53,11 @@ async def test_posted_request_is_moderated_answered_published_and_closed_in_the_
 
         await exe.say("/tasks")
         await exe.press(f"№{signal.number}")
-        await exe.press(st.ANSWER_BUTTON)
+        await exe.press(t("ru", "staff-btn-answer-button"))
         await exe.press("✖ Отказ с объяснением")
         await exe.say("Яма засыпана щебнем 3 июня, асфальт — до 20 июня.")
         await exe.press("Пропустить")
-        await exe.press(st.SUBMIT)
+        await exe.press(t("ru", "staff-btn-submit"))
         await wait_text(tg, MOD, "ждёт проверки")
         _, data = await api.get_json(f"requests/{signal.number}.json")
         assert data[0]["status_notes"] is None  # under review: not published yet
@@ -65,7 +65,7 @@ async def test_posted_request_is_moderated_answered_published_and_closed_in_the_
 
         await mod.say("/review")
         await mod.press(f"№{signal.number}")
-        await mod.press(st.PUBLISH)
+        await mod.press(t("ru", "staff-btn-publish"))
         _, data = await api.get_json(f"requests/{signal.number}.json")
         assert data[0]["status"] == "open" and data[0]["status_notes"] == "Яма засыпана щебнем 3 июня, асфальт — до 20 июня."
         assert data[0]["updated_datetime"] >= before

@@ -394,6 +394,9 @@ class People:
     async def reachable(self, person: User) -> None:
         person.unreachable_at = None
 
+    async def set_language(self, person: User, lang: str | None) -> None:
+        person.language = lang
+
 
 class Nearby:
     def __init__(self, store: Store) -> None:

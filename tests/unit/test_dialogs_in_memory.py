@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import rating, texts
-from handlers import staff_texts as st
 from handlers.cases import queue as queue_cases
 from handlers.cases import review as review_cases
 from handlers.conversation import Conversation
 from handlers.dialog import DuplicateKey, Registry, include
 from handlers.errors import AlreadyHandled, Forbidden
+from handlers.i18n import t
 from handlers.types import Command, Location, Peer, Press, Text
 from tests.unit.memory_uow import FakeUnitOfWork, World
 
@@ -59,7 +58,7 @@ async def test_intake_steps_file_a_signal_and_tell_the_moderators(world):
     out = await world.conv.handle(RESIDENT, Command("new"))
     assert world.store.states[("telegram", 10)].step == "intake.municipality"
     out = await world.conv.handle(RESIDENT, Location(63.56, 53.70))  # the place suggests the municipality
-    assert "в Ухте" in out.replies[-1].text
+    assert "<b>Ухта</b>" in out.replies[-1].text
     out = await world.conv.handle(RESIDENT, Press("yes"))
     out = await world.conv.handle(RESIDENT, press(out, "Дороги"))
     out = await world.conv.handle(RESIDENT, Text("яма"))  # too short: asked again, still on the step
@@ -78,14 +77,14 @@ async def test_intake_steps_file_a_signal_and_tell_the_moderators(world):
 
 async def test_a_resident_cannot_use_the_moderators_queue(world):
     out = await world.conv.handle(RESIDENT, Command("queue"))
-    assert out.replies[-1].text == texts.FORBIDDEN
+    assert out.replies[-1].text == t("ru", "error-forbidden")
 
 
 async def test_accept_routes_the_signal_and_tells_executor_and_resident(world):
     sid = await file_signal(world)
     out = await world.conv.handle(MODERATOR, Command("queue"))
     out = await world.conv.handle(MODERATOR, press(out, "№"))
-    out = await world.conv.handle(MODERATOR, press(out, st.ACCEPT))
+    out = await world.conv.handle(MODERATOR, press(out, t("ru", "staff-btn-accept")))
     out = await world.conv.handle(MODERATOR, press(out, "✅ Администрация"))
     assert "принято в работу" in out.replies[-1].text
     signal = world.store.signals[sid]
@@ -93,13 +92,13 @@ async def test_accept_routes_the_signal_and_tells_executor_and_resident(world):
     assert [r["user_id"] for r in world.notes("task_assigned:")] == [world.executor.id]
     assert len(world.notes("signal_accepted:")) == 1
     second = await world.conv.handle(MODERATOR, Press(f"aco:{sid}:{world.org.id}"))
-    assert second.replies[-1].text == st.ALREADY_HANDLED.format(by="Мария")
+    assert second.replies[-1].text == t("ru", "error-already-handled-by", by="Мария")
 
 
 async def test_reject_with_a_template_reason(world):
     sid = await file_signal(world)
     out = await world.conv.handle(MODERATOR, Press(f"rej:{sid}"))
-    out = await world.conv.handle(MODERATOR, press(out, st.REJECT_LABELS["vague"]))
+    out = await world.conv.handle(MODERATOR, press(out, t("ru", "staff-btn-reject-labels.vague")))
     assert "отклонено" in out.replies[-1].text
     assert world.store.signals[sid].status == "rejected"
     [note] = world.notes("signal_rejected:")
@@ -127,7 +126,7 @@ async def answered_for_review(world) -> int:
 async def test_publish_sends_the_answer_with_rating_buttons(world):
     aid = await answered_for_review(world)
     out = await world.conv.handle(MODERATOR, Press(f"rv:{aid}"))
-    out = await world.conv.handle(MODERATOR, press(out, st.PUBLISH))
+    out = await world.conv.handle(MODERATOR, press(out, t("ru", "staff-btn-publish")))
     assert "опубликован" in out.replies[-1].text
     assert world.store.answers[aid].review_status == "published"
     [note] = world.notes("answer_published:")
@@ -141,10 +140,10 @@ async def test_publish_sends_the_answer_with_rating_buttons(world):
 async def test_return_needs_a_reason_then_goes_back_to_the_executor(world):
     aid = await answered_for_review(world)
     out = await world.conv.handle(MODERATOR, Press(f"ret:{aid}"))
-    out = await world.conv.handle(MODERATOR, press(out, st.RETURN_SEND))  # nothing chosen yet
-    assert out.replies[0].text == st.RETURN_NEED
-    out = await world.conv.handle(MODERATOR, press(out, st.RETURN_LABELS["no_date"]))
-    out = await world.conv.handle(MODERATOR, press(out, st.RETURN_SEND))
+    out = await world.conv.handle(MODERATOR, press(out, t("ru", "staff-btn-return-send")))  # nothing chosen yet
+    assert out.replies[0].text == t("ru", "staff-return-need")
+    out = await world.conv.handle(MODERATOR, press(out, t("ru", "staff-btn-return-labels.no_date")))
+    out = await world.conv.handle(MODERATOR, press(out, t("ru", "staff-btn-return-send")))
     assert "возвращён" in out.replies[0].text
     answer = world.store.answers[aid]
     assert answer.review_status == "returned" and world.store.signals[answer.signal_id].status == "in_progress"
@@ -156,10 +155,10 @@ async def test_rating_up_closes_and_a_second_rating_is_refused(world):
     await world.conv.handle(MODERATOR, Press(f"pub:{aid}"))
     out = await world.conv.handle(RESIDENT, Press(f"rate:up:{aid}"))
     sid = world.store.answers[aid].signal_id
-    assert out.replies[-1].text == rating.THANKS_UP.format(number=world.store.signals[sid].number)
+    assert out.replies[-1].text == t("ru", "rating-thanks-up", number=world.store.signals[sid].number)
     assert world.store.signals[sid].status == "closed"
     again = await world.conv.handle(RESIDENT, Press(f"rate:up:{aid}"))
-    assert again.replies[-1].text == rating.ALREADY_RATED
+    assert again.replies[-1].text == t("ru", "rating-already-rated")
 
 
 async def test_rating_down_with_a_comment_reopens_and_tells_moderators(world):
@@ -179,7 +178,7 @@ async def test_someone_else_cannot_rate_an_answer(world):
     stranger = Peer("telegram", 99)
     world.person(99)
     out = await world.conv.handle(stranger, Press(f"rate:up:{aid}"))
-    assert out.replies[-1].text == texts.FORBIDDEN
+    assert out.replies[-1].text == t("ru", "error-forbidden")
     assert world.store.ratings == []
 
 
@@ -223,3 +222,17 @@ def test_the_fake_has_every_repository_the_real_unit_of_work_has():
     fake = FakeUnitOfWork(World().store)
     for name in ("users", "catalog", "signals", "answers", "extensions", "photos", "outbox", "dialogs", "people"):
         assert (f"self.{name} =" in eager or name in lazy) and hasattr(fake, name), name
+
+
+async def test_each_notification_is_written_in_its_recipients_language(world):
+    sid = await file_signal(world)
+    resident = next(u for u in world.store.users.values() if u.external_id == RESIDENT.peer_id)
+    resident.language = "kv"  # chosen after filing: what is queued from now on is in Komi
+    out = await world.conv.handle(MODERATOR, Press(f"rej:{sid}"))
+    out = await world.conv.handle(MODERATOR, press(out, t("ru", "staff-btn-reject-labels.vague")))
+    assert "отклонено" in out.replies[-1].text  # the moderator reads Russian
+    [note] = world.notes("signal_rejected:")
+    expected = t("kv", "notify-rejected", number=world.store.signals[sid].number,
+                 reason=t("kv", "reject-reason.vague"))
+    assert note["payload"][0]["text"] == expected
+    assert world.store.signals[sid].reject_reason == t("ru", "reject-reason.vague")  # stored as the staff saw it

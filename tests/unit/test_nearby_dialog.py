@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import texts
 from handlers.conversation import Conversation
+from handlers.i18n import t
 from handlers.types import Command, Location, Peer, Press, Text
 from tests.unit.memory_uow import World
 
@@ -71,7 +71,7 @@ async def test_a_neighbour_sees_the_signal_and_joins_it(world):
 async def test_this_is_different_goes_on_with_the_draft(world):
     await file_first(world)
     out = await draft(world, SECOND, NEAR)
-    out = await world.conv.handle(SECOND, press(out, texts.NEARBY_OTHER))
+    out = await world.conv.handle(SECOND, press(out, t("ru", "btn-nearby-other")))
     assert world.store.states[("vk", 11)].step == "intake.description"
 
 
@@ -87,7 +87,7 @@ async def test_a_forged_join_for_a_signal_elsewhere_is_refused(world):
     out = await draft(world, SECOND, NEAR)
     world.store.signals[signal.id].category_id = 2  # no longer what the resident is reporting
     out = await world.conv.handle(SECOND, Press(f"join:{signal.id}"))
-    assert texts.NEARBY_GONE in [r.text for r in out.replies]
+    assert t("ru", "nearby-gone") in [r.text for r in out.replies]
     assert not world.store.supporters
 
 
@@ -95,7 +95,7 @@ async def test_the_author_is_told_it_is_their_own(world):
     signal = await file_first(world)
     out = await draft(world, FIRST, NEAR)
     out = await world.conv.handle(FIRST, press(out, "👍 Я тоже"))
-    assert out.replies[-1].text == texts.NEARBY_YOURS.format(number=signal.number)
+    assert out.replies[-1].text == t("ru", "nearby-yours", number=signal.number)
     assert not world.store.supporters
 
 

@@ -7,12 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from handlers import answer_texts as at
-from handlers import staff_texts as st
 from handlers.cases import queue as queue_cases
 from handlers.cases import review as review_cases
 from handlers.cases.answer_rules import Structure, fmt
 from handlers.errors import DomainError
+from handlers.i18n import t
 from handlers.types import Command, Location, Press, Text
 from tests.unit.test_dialogs_in_memory import DESCRIPTION, EXECUTOR, MODERATOR, RESIDENT, file_signal, press
 from tests.unit.test_dialogs_in_memory import world as world  # noqa: F401  (the fixture)
@@ -64,10 +63,10 @@ async def test_planned_needs_a_date_not_in_the_past_nor_beyond_the_horizon(world
     with pytest.raises(DomainError, match="нужна дата"):  # the use case refuses it without the dialog too
         await submit(world, sid, CONCRETE, structure=Structure("planned"))
     out = await world.conv.handle(EXECUTOR, Press(f"ans:{sid}"))
-    out = await world.conv.handle(EXECUTOR, press(out, at.KIND_BUTTONS["planned"]))
+    out = await world.conv.handle(EXECUTOR, press(out, t("ru", "staff-btn-answer-kind-buttons.planned")))
     past = today(world) - timedelta(days=1)
     out = await world.conv.handle(EXECUTOR, Text(fmt(past)))
-    assert out.replies[-1].text == at.DATE_PAST.format(date=fmt(past))
+    assert out.replies[-1].text == t("ru", "staff-answer-date-past", date=fmt(past))
     out = await world.conv.handle(EXECUTOR, Text("завтра"))
     assert "Не понял дату" in out.replies[-1].text
     far = today(world) + timedelta(days=400)
@@ -77,8 +76,8 @@ async def test_planned_needs_a_date_not_in_the_past_nor_beyond_the_horizon(world
     out = await world.conv.handle(EXECUTOR, Press(f"day:{chosen.isoformat()}"))
     out = await world.conv.handle(EXECUTOR, Text("Ямочный ремонт у дома 5 выполнит МБУ «Дорожник»."))
     out = await world.conv.handle(EXECUTOR, press(out, "Пропустить"))
-    assert fmt(chosen) in out.replies[-1].text and at.KIND_NAMES["planned"] in out.replies[-1].text
-    await world.conv.handle(EXECUTOR, press(out, st.SUBMIT))
+    assert fmt(chosen) in out.replies[-1].text and t("ru", "answer-kind.planned") in out.replies[-1].text
+    await world.conv.handle(EXECUTOR, press(out, t("ru", "staff-btn-submit")))
     [answer] = world.store.answers.values()
     assert (answer.kind, answer.promised_on) == ("planned", chosen)
     [event] = [e for e in world.store.audit if e.action == "submit_answer"]
@@ -88,10 +87,10 @@ async def test_planned_needs_a_date_not_in_the_past_nor_beyond_the_horizon(world
 async def test_fixed_in_a_photo_required_category_refuses_no_photo(world):
     sid = await in_work(world)  # «Дороги»: photo_required in komi.yaml
     out = await world.conv.handle(EXECUTOR, Press(f"ans:{sid}"))
-    out = await world.conv.handle(EXECUTOR, press(out, at.KIND_BUTTONS["fixed"]))
+    out = await world.conv.handle(EXECUTOR, press(out, t("ru", "staff-btn-answer-kind-buttons.fixed")))
     out = await world.conv.handle(EXECUTOR, Text(CONCRETE))
     out = await world.conv.handle(EXECUTOR, press(out, "Пропустить"))
-    assert out.replies[-1].text == at.PHOTO_REQUIRED.format(category="Дороги")
+    assert out.replies[-1].text == t("ru", "staff-answer-photo-required", category="Дороги")
     assert world.store.states[("telegram", EXECUTOR.peer_id)].step == "ex.photos" and not world.store.answers
     with pytest.raises(DomainError, match="только с фото"):
         await submit(world, sid, CONCRETE, structure=Structure("fixed"))
@@ -103,14 +102,14 @@ async def test_fixed_in_a_photo_required_category_refuses_no_photo(world):
 async def test_not_ours_names_who_is_and_the_resident_reads_it(world):
     sid = await in_work(world)
     out = await world.conv.handle(EXECUTOR, Press(f"ans:{sid}"))
-    out = await world.conv.handle(EXECUTOR, press(out, at.KIND_BUTTONS["not_ours"]))
+    out = await world.conv.handle(EXECUTOR, press(out, t("ru", "staff-btn-answer-kind-buttons.not_ours")))
     out = await world.conv.handle(EXECUTOR, Text("ГУ"))
     assert "от 3 до 300" in out.replies[-1].text
     await world.conv.handle(EXECUTOR, Text("ПАО «Россети Северо-Запад»"))
     out = await world.conv.handle(EXECUTOR, Text("Опора и сети у дома 5 принадлежат сетевой компании, "
                                                  "заявка передана ей 12.05.2025."))
     out = await world.conv.handle(EXECUTOR, press(out, "Пропустить"))
-    await world.conv.handle(EXECUTOR, press(out, st.SUBMIT))
+    await world.conv.handle(EXECUTOR, press(out, t("ru", "staff-btn-submit")))
     [answer] = world.store.answers.values()
     assert answer.competent == "ПАО «Россети Северо-Запад»"
     out = await world.conv.handle(MODERATOR, Press(f"rv:{answer.id}"))
@@ -136,7 +135,7 @@ async def test_each_reason_is_found_on_a_fresh_database_and_its_twin_is_not(worl
     assert reason in flagged.flags
     out = await world.conv.handle(MODERATOR, Press(f"rv:{flagged.id}"))
     assert "Похоже на отписку" in out.replies[-1].text
-    assert at.REASONS[reason].split("(")[0].strip() in out.replies[-1].text
+    assert t("ru", f"staff-answer-reasons.{reason}").split("(")[0].strip() in out.replies[-1].text
     await returned(world, flagged)
     twin = await submit(world, sid, CONCRETE, (PHOTO,), Structure("fixed"))
     assert twin.flags == []

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers import staff_texts as st
-from handlers import subs_texts as t
-from handlers import texts
 from handlers.cases import queue as queue_cases
+from handlers.i18n import t
 from handlers.types import Command, Press, Text
 from storage.region import RegionFileError, distance_km, load_region
 from storage.repos.nearby import EARTH_M_PER_DEGREE, box
@@ -50,7 +48,7 @@ async def joined(w):
 
 async def test_subscriptions_lists_authored_and_supported_with_unsubscribe_buttons(world):
     signal = await joined(world)
-    for peer, role in ((FIRST, t.SUBS_ROLE_AUTHOR), (SECOND, t.SUBS_ROLE_SUPPORTER)):
+    for peer, role in ((FIRST, t("ru", "subs-role-author")), (SECOND, t("ru", "subs-role-supporter"))):
         out = await world.conv.handle(peer, Command("subscriptions"))
         assert f"№{signal.number}" in out.replies[-1].text and role in out.replies[-1].text
         assert [[b.payload for b in row] for row in out.replies[-1].buttons] == [[f"unsub:{signal.id}"]]
@@ -59,20 +57,20 @@ async def test_subscriptions_lists_authored_and_supported_with_unsubscribe_butto
 async def test_the_main_menu_leads_to_subscriptions(world):
     await joined(world)
     out = await world.conv.handle(SECOND, Command("menu"))
-    out = await world.conv.handle(SECOND, press(out, t.SUBS_BUTTON))
-    assert t.SUBS_TITLE.format(count=1) in out.replies[-1].text
+    out = await world.conv.handle(SECOND, press(out, t("ru", "btn-subscriptions")))
+    assert t("ru", "subs-title", count=1) in out.replies[-1].text
 
 
 async def test_unsubscribing_stops_notifications_and_keeps_the_support(world):
     signal = await joined(world)
     out = await world.conv.handle(SECOND, Press(f"unsub:{signal.id}"))
-    assert out.replies[-1].text == t.SUBS_LEFT.format(number=signal.number)
+    assert out.replies[-1].text == t("ru", "subs-left", number=signal.number)
     second = user(world, SECOND)
     assert (signal.id, second.id) not in world.store.subscriptions and (signal.id, second.id) in world.store.supporters
     out = await world.conv.handle(SECOND, Press(f"unsub:{signal.id}"))  # pressed twice: said, nothing else
-    assert out.replies[-1].text == t.SUBS_NOT_FOLLOWING.format(number=signal.number)
+    assert out.replies[-1].text == t("ru", "subs-not-following", number=signal.number)
     out = await world.conv.handle(SECOND, Command("subscriptions"))
-    assert out.replies[-1].text == t.SUBS_EMPTY
+    assert out.replies[-1].text == t("ru", "subs-empty")
 
     moderator = world.person(99, "moderator")
     async with world.services.uow() as uow:
@@ -85,21 +83,21 @@ async def test_following_again_brings_the_notices_back(world):
     signal = await joined(world)
     await world.conv.handle(SECOND, Press(f"unsub:{signal.id}"))
     out = await world.conv.handle(SECOND, Press(f"resub:{signal.id}"))
-    assert out.replies[-1].text == t.SUBS_FOLLOWING.format(number=signal.number)
+    assert out.replies[-1].text == t("ru", "subs-following", number=signal.number)
     moderator = world.person(99, "moderator")
     async with world.services.uow() as uow:
         await queue_cases.accept(world.services, uow, moderator, signal.id, world.org.id)
     told = {row["user_id"]: row for row in world.notes(f"signal_accepted:{signal.id}:")}
     assert set(told) == {user(world, FIRST).id, user(world, SECOND).id}
     # the supporter is told how to leave; the author's notice is the author's text alone
-    assert t.SUBSCRIBER_FOOTER in told[user(world, SECOND).id]["payload"][0]["text"]
-    assert t.SUBSCRIBER_FOOTER not in told[user(world, FIRST).id]["payload"][0]["text"]
+    assert t("ru", "notify-subscriber-footer") in told[user(world, SECOND).id]["payload"][0]["text"]
+    assert t("ru", "notify-subscriber-footer") not in told[user(world, FIRST).id]["payload"][0]["text"]
 
 
 async def test_the_author_may_unsubscribe_too(world):
     signal = await joined(world)
     out = await world.conv.handle(FIRST, Press(f"unsub:{signal.id}"))
-    assert out.replies[-1].text == t.SUBS_LEFT_AUTHOR.format(number=signal.number)
+    assert out.replies[-1].text == t("ru", "subs-left-author", number=signal.number)
     assert (signal.id, user(world, FIRST).id) not in world.store.subscriptions
 
 
@@ -107,7 +105,7 @@ async def test_a_forged_unsubscribe_for_someone_elses_signal_is_refused(world):
     signal = await file_first(world)
     for payload in (f"unsub:{signal.id}", f"resub:{signal.id}", "unsub:999", "unsub:x"):
         out = await world.conv.handle(SECOND, Press(payload))
-        assert out.replies[-1].text in (texts.NOT_FOUND, texts.UNSUPPORTED["forged"]), payload
+        assert out.replies[-1].text in (t("ru", "error-not-found"), t("ru", "unsupported.forged")), payload
     assert (signal.id, user(world, SECOND).id) not in world.store.subscriptions
 
 
@@ -117,7 +115,7 @@ async def test_a_forged_join_for_a_signal_outside_the_radius_is_refused(world):
     assert f"join:{far.id}" in [b.payload for row in out.replies[-1].buttons for b in row]
     world.store.signals[far.id].latitude = 2 * HERE[0] - FAR[0]  # now 400 m south of HERE, 500 m from NEAR
     out = await world.conv.handle(SECOND, Press(f"join:{far.id}"))
-    assert texts.NEARBY_GONE in [r.text for r in out.replies]
+    assert t("ru", "nearby-gone") in [r.text for r in out.replies]
     assert not world.store.supporters
 
 
@@ -131,12 +129,12 @@ async def test_tasks_most_affected_first_by_a_button(world):
     out = await world.conv.handle(peer, Command("tasks"))
     text = out.replies[-1].text
     assert text.index(second.number) < text.index(first.number) and "👥 1" in text
-    out = await world.conv.handle(peer, press(out, st.TASKS_BY_AFFECTED))
+    out = await world.conv.handle(peer, press(out, t("ru", "staff-btn-tasks-by-affected")))
     text = out.replies[-1].text
-    assert st.TASKS_TITLE_AFFECTED.format(count=2) in text and text.index(first.number) < text.index(second.number)
-    assert st.TASKS_BY_DUE in [b.label for row in out.replies[-1].buttons for b in row]
+    assert t("ru", "staff-tasks-title-affected", count=2) in text and text.index(first.number) < text.index(second.number)
+    assert t("ru", "staff-btn-tasks-by-due") in [b.label for row in out.replies[-1].buttons for b in row]
     out = await world.conv.handle(peer, Press(f"tk:{first.id}"))
-    assert st.SUPPORTERS.format(count=1, people=2) in out.replies[-1].text
+    assert t("ru", "staff-supporters", count=1, people=2) in out.replies[-1].text
 
 
 async def file_first_again(world):
@@ -183,7 +181,7 @@ async def test_a_merge_moves_the_duplicates_supporters_to_the_original(world):
 
     original = await file_first(world)
     out = await draft(world, FIRST, NEAR)  # the same author files again, on purpose
-    out = await world.conv.handle(FIRST, press(out, texts.NEARBY_OTHER))
+    out = await world.conv.handle(FIRST, press(out, t("ru", "btn-nearby-other")))
     out = await world.conv.handle(FIRST, Text("Фонарь у остановки не горит, темно вечером"))
     out = await world.conv.handle(FIRST, press(out, "Пропустить"))
     await world.conv.handle(FIRST, Press("send"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import staff_texts as st
+from handlers.i18n import t
 from storage.models import Signal
 from tests.images import jpeg_with_gps, png
 from tests.web.browser import ChatPage
@@ -21,18 +21,18 @@ async def staff_answers(instance, number: str) -> None:
         await exe.as_persona("executor")
         await mod.say("/queue")
         await mod.press(f"№{number}")
-        await mod.press(st.ACCEPT)
+        await mod.press(t("ru", "staff-btn-accept"))
         assert any("принято в работу" in t for t in await mod.press("✅ Администрация"))
         await exe.say("/tasks")
         await exe.press(f"№{number}")
-        await exe.press(st.ANSWER_BUTTON)
+        await exe.press(t("ru", "staff-btn-answer-button"))
         await exe.press("✖ Отказ с объяснением")
         await exe.say(ANSWER)
         await exe.press("Пропустить")
-        await exe.press(st.SUBMIT)
+        await exe.press(t("ru", "staff-btn-submit"))
         await mod.say("/review")
         await mod.press(f"№{number}")
-        await mod.press(st.PUBLISH)
+        await mod.press(t("ru", "staff-btn-publish"))
 
 
 async def test_resident_files_in_the_browser_and_gets_the_answer(services, db_url, tmp_path, browser, backend):
@@ -69,7 +69,7 @@ async def test_resident_files_in_the_browser_and_gets_the_answer(services, db_ur
         await chat.page.reload()
         await chat.page.wait_for_selector("body[data-ready]")
         assert await chat.count("до 20 июня") == 1  # shown again on the next visit, once
-        await chat.click(st.RATE_UP)
+        await chat.click(t("ru", "btn-rate-up"))
         await chat.expect_text("Спасибо за оценку")
         async with services.uow() as uow:
             assert (await uow.signals.get(signal.id)).status == "closed"

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from sqlalchemy import func, select
 
-from handlers import texts
+from handlers.i18n import t
 from storage.models import InboxUpdate
 from tests.web.browser import ChatPage
 from tests.web.harness import free_port, web_instance
@@ -49,7 +49,7 @@ async def test_bad_input_in_the_browser(services, db_url, tmp_path, browser, bac
         await chat.page.route("**/web/api/send", forge)
         await chat.page.fill("#text", "/help")
         await chat.page.press("#text", "Enter")
-        await chat.expect_text(texts.WEB_CSRF)
+        await chat.expect_text(t("ru", "web-csrf"))
         await chat.page.unroute("**/web/api/send")
 
         await chat.say("/new")
@@ -57,7 +57,7 @@ async def test_bad_input_in_the_browser(services, db_url, tmp_path, browser, bac
         await chat.click("Дороги")
         await chat.say("Разбит тротуар у школы № 3, дети ходят по проезжей части")
         await chat.attach([("huge.jpg", b"\xff\xd8\xff" + bytes(20 * 1024 * 1024 + 10), "image/jpeg")])
-        await chat.expect_text(texts.PHOTO_BAD)  # as Telegram and VK answer a file over 20 MB
+        await chat.expect_text(t("ru", "photo-bad"))  # as Telegram and VK answer a file over 20 MB
         await chat.screenshot(f"web-chat-bad-input-{backend}.png")
 
         answers = await chat.page.evaluate("""async () => {
@@ -68,8 +68,8 @@ async def test_bad_input_in_the_browser(services, db_url, tmp_path, browser, bac
             for (let i = 0; i < 40; i++) { const r = await send(i); out.push([r.status, (await r.json()).error || '']); }
             return out;
         }""")
-        assert {tuple(a) for a in answers if a[0] != 202} == {(429, texts.TOO_FAST)}
-        await chat.expect_text(texts.TOO_FAST)  # the dialog's own flood gate, as on Telegram and VK
+        assert {tuple(a) for a in answers if a[0] != 202} == {(429, t("ru", "too-fast"))}
+        await chat.expect_text(t("ru", "too-fast"))  # the dialog's own flood gate, as on Telegram and VK
         assert chat.foreign_requests() == []
 
 
@@ -93,7 +93,7 @@ async def test_embedded_on_an_allowed_portal_and_refused_elsewhere(services, db_
                     mode: 'no-cors', credentials: 'include', headers: {{'Content-Type': 'text/plain'}},
                     body: JSON.stringify({{kind: 'text', text: '/forget'}})}})""")
             response = await caught.value
-            assert response.status == 403  # (texts.WEB_ORIGIN; an opaque answer's body is not readable there)
+            assert response.status == 403  # (t("ru", "web-origin"); an opaque answer's body is not readable there)
             async with services.uow() as uow:
                 stored = await uow.session.scalar(select(func.count(InboxUpdate.id)))
             assert stored == 2  # /start and the consent press from the portal; nothing from the other site

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from handlers import staff_texts as st
+from handlers.i18n import t
 from storage.models import Signal
 from tests.web.browser import ChatPage
 from tests.web.harness import web_instance
@@ -32,7 +32,7 @@ async def test_demo_persona_walk(services, db_url, tmp_path, browser, backend):
         await chat.expect_text(f"Новое обращение №{number}")  # the notifier reached the moderator persona
         await chat._answered(chat.page.get_by_role("button", name="/queue").click)
         await chat.click(f"№{number}")
-        await chat.click(st.ACCEPT)
+        await chat.click(t("ru", "staff-btn-accept"))
         await chat.click("✅ Администрация")
         await chat.expect_text("принято в работу")
         await chat.screenshot(f"web-demo-moderator-{backend}.png")
@@ -41,22 +41,22 @@ async def test_demo_persona_walk(services, db_url, tmp_path, browser, backend):
         await chat.expect_text(number)  # the task notification
         await chat.say("/tasks")
         await chat.click(f"№{number}")
-        await chat.click(st.ANSWER_BUTTON)
+        await chat.click(t("ru", "staff-btn-answer-button"))
         await chat.click("✖ Отказ с объяснением")
         await chat.say("Фонари заменены 2 июня, освещение во дворе восстановлено.")
         await chat.click("Пропустить")
-        await chat.click(st.SUBMIT)
+        await chat.click(t("ru", "staff-btn-submit"))
         await chat.expect_text("провер")
 
         await chat.switch("moderator")
         await chat.say("/review")
         await chat.click(f"№{number}")
-        await chat.click(st.PUBLISH)
+        await chat.click(t("ru", "staff-btn-publish"))
         await chat.expect_text("опубликован")
 
         await chat.switch("resident")
         await chat.expect_text("Фонари заменены 2 июня")  # the published answer, on the resident's page
-        await chat.click(st.RATE_UP)
+        await chat.click(t("ru", "btn-rate-up"))
         await chat.expect_text("Спасибо за оценку")
         async with services.uow() as uow:
             signal = await uow.session.scalar(select(Signal).where(Signal.number == number))

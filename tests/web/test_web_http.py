@@ -9,7 +9,7 @@ import aiohttp
 from PIL import Image
 from sqlalchemy import func, select
 
-from handlers import texts
+from handlers.i18n import t
 from storage.models import InboxUpdate, Photo, Signal, WebMessage
 from tests.images import jpeg_with_gps, png
 from tests.web.harness import WebVisitor, web_instance
@@ -60,23 +60,23 @@ async def test_guards_answer_clearly(services, db_url, tmp_path):
     async with web_instance(services, db_url, tmp_path, web_rate_per_session=45) as instance, \
             WebVisitor(instance) as v:
         status, body = await v.post({"kind": "text", "text": "/start"}, headers={"X-CSRF-Token": "forged"})
-        assert (status, body["error"]) == (403, texts.WEB_CSRF)
+        assert (status, body["error"]) == (403, t("ru", "web-csrf"))
         status, body = await v.post({"kind": "text", "text": "/start"}, headers={"Origin": "https://evil.example"})
-        assert (status, body["error"]) == (403, texts.WEB_ORIGIN)
+        assert (status, body["error"]) == (403, t("ru", "web-origin"))
         status, body = await v.post({"kind": "nonsense"})
-        assert (status, body["error"]) == (400, texts.WEB_BAD_REQUEST)
+        assert (status, body["error"]) == (400, t("ru", "web-bad-request"))
         async with aiohttp.ClientSession() as stranger, stranger.post(
                 instance.base_url + "/web/api/send", json={"kind": "text", "text": "hi"}) as r:
-            assert r.status == 403 and (await r.json())["error"] == texts.WEB_SESSION_LOST
+            assert r.status == 403 and (await r.json())["error"] == t("ru", "web-session-lost")
         async with instance.services.uow() as uow:
             assert await uow.session.scalar(select(func.count(InboxUpdate.id))) == 0  # nothing refused was stored
 
         await file_until_photos(v, 'Яма <script>alert(1)</script> & <b>жирный</b> текст у дома')
         big = b"\xff\xd8\xff" + b"0" * (20 * 1024 * 1024 + 10)
         replies = await v.upload([("huge.jpg", big, "image/jpeg")])
-        assert texts.PHOTO_BAD in replies, replies
+        assert t("ru", "photo-bad") in replies, replies
         replies = await v.upload([("notes.pdf", b"%PDF-1.4 ...", "application/pdf")])
-        assert texts.UNSUPPORTED["document"] in replies, replies
+        assert t("ru", "unsupported.document") in replies, replies
         await v.press("Пропустить")
         summary = (await v.location(*SYKTYVKAR))[-1]
         raw = [m["html"] for m in await v.messages() if m["from"] == "bot"][-1]
@@ -89,8 +89,8 @@ async def test_guards_answer_clearly(services, db_url, tmp_path):
         accepted = statuses.count(202)
         assert 20 <= accepted < 45 and statuses == [202] * accepted + [429] * (50 - accepted)
         status, body = await v.post({"kind": "text", "text": "ещё"})
-        assert (status, body["error"]) == (429, texts.TOO_FAST)
-        await v.wait_text(texts.TOO_FAST)
+        assert (status, body["error"]) == (429, t("ru", "too-fast"))
+        await v.wait_text(t("ru", "too-fast"))
 
 
 async def test_forged_button_retried_post_and_forget(services, db_url, tmp_path):
@@ -100,7 +100,7 @@ async def test_forged_button_retried_post_and_forget(services, db_url, tmp_path)
         await consent(other)
         foreign = await other.find_button("📝")  # signed for the other person
         replies = await v._after(lambda: v.post({"kind": "press", "data": foreign["data"], "label": "x"}))
-        assert texts.UNSUPPORTED["forged"] in replies[0]
+        assert t("ru", "unsupported.forged") in replies[0]
 
         body = {"id": "retry-0001-abcdef", "kind": "text", "text": "/help"}
         for _ in range(2):  # the page retried a POST whose answer was lost: handled once
@@ -115,10 +115,27 @@ async def test_forged_button_retried_post_and_forget(services, db_url, tmp_path)
 
         await v.say("/forget")
         replies = await v.press("Да, удалить")
-        assert texts.FORGET_DONE in replies
+        assert t("ru", "forget-done") in replies
         texts_left = await v.texts()
-        assert texts_left == [texts.FORGET_DONE]  # the transcript (descriptions, addresses) is gone too
+        assert texts_left == [t("ru", "forget-done")]  # the transcript (descriptions, addresses) is gone too
         async with services.uow() as uow:
             assert await uow.users.get("web", v.peer_id) is None
             left = await uow.session.scalar(select(func.count(WebMessage.id)).where(WebMessage.peer_id == v.peer_id))
         assert left == 1
+
+
+async def test_the_web_chat_speaks_komi_after_the_choice(services, db_url, tmp_path):
+    async with web_instance(services, db_url, tmp_path) as instance, WebVisitor(instance) as v:
+        await v.say("/start")
+        assert any("сӧгласитчӧм" in text for text in await v.press("Коми кыв"))
+        assert (await v.press(t("kv", "btn-consent")))[0] == t("kv", "consent-thanks")
+        await v.say("/new")
+        await v.press("Сыктывкар")
+        await v.press("Туйяс")
+        assert any("Восьлас 4" in text for text in await v.say("Туй вылын джуджыд гуран, машинаяс мунӧны бокӧд"))
+        await v.press(t("kv", "btn-skip"))
+        summary = await v.location(*SYKTYVKAR)
+        assert any("Муниципалитет: Сыктывкар" in text and "Категория: Туйяс" in text for text in summary), summary
+        session = await v.refresh_session()
+        assert {c["command"]: c["description"] for c in session["commands"]}["new"] == t("kv", "command.new")
+        assert session["lang"] == "kv" and session["ui"]["send"] == t("kv", "web-ui.send")

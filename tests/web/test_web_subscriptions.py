@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import subs_texts as t
+from handlers.i18n import t
 from storage.models import Signal, Subscription
 from tests.web.harness import WebVisitor, web_instance
 from tests.web.test_web_http import SYKTYVKAR, consent
@@ -31,13 +31,13 @@ async def test_a_web_resident_lists_and_leaves_their_subscription(services, db_u
         assert len(await following(services)) == 1  # the author follows what they filed
 
         await v.say("/menu")
-        listed = await v.press(t.SUBS_BUTTON)
+        listed = await v.press(t("ru", "btn-subscriptions"))
         assert any(f"№{signal.number}" in x and "подали вы" in x for x in listed), listed
         left = await v.press("🔕 Отписаться")
         assert any("Вы отписались" in x and signal.number in x for x in left), left
         assert await following(services) == []
-        assert any(t.SUBS_EMPTY[:40] in x for x in await v.say("/subscriptions"))
+        assert any(t("ru", "subs-empty")[:40] in x for x in await v.say("/subscriptions"))
         again = await v.press("🔔 Подписаться снова")  # the button under «Вы отписались»
-        assert any(t.SUBS_FOLLOWING.format(number=signal.number).replace("<b>", "").replace("</b>", "") in x
+        assert any(t("ru", "subs-following", number=signal.number).replace("<b>", "").replace("</b>", "") in x
                    for x in again), again
         assert len(await following(services)) == 1

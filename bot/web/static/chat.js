@@ -176,6 +176,19 @@
     events.onmessage = (e) => render(JSON.parse(e.data));
   }
 
+  function applyUi(lang, ui) {
+    document.documentElement.lang = lang;
+    document.querySelector(".chat__sub").textContent = ui.subtitle;
+    document.querySelector("label[for=text]").textContent = ui.message;
+    textBox.placeholder = ui.placeholder;
+    form.querySelector("button.send").textContent = ui.send;
+    const attach = document.querySelector("label.attach");
+    attach.title = ui.attach;
+    attach.querySelector(".visually-hidden").textContent = ui.attach;
+    log.setAttribute("aria-label", ui.log);
+    document.getElementById("commands").setAttribute("aria-label", ui.commands);
+  }
+
   async function load() {
     const session = await call("/web/api/session", {});
     if (!session) return;
@@ -183,6 +196,7 @@
     personaBox.hidden = !session.demo;
     personaSelect.value = session.persona;
     showCommands(session.commands);
+    if (session.ui) applyUi(session.lang, session.ui);
     log.replaceChildren(); seen.clear(); lastId = 0;
     const history = await call("/web/api/messages?after=0", {});
     if (!history) return;
