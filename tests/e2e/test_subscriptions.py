@@ -102,3 +102,32 @@ async def test_author_on_telegram_and_supporter_on_vk(services):
         assert count(supporter, "Опора заменена") == 0 and count(author, "Опора заменена 10 июня") == 1
         assert tg.rejected == [] and vk.rejected == []
 
+
+async def test_a_komi_speaking_supporter_is_told_in_komi(services):
+    """Each subscriber's notice is written in their own language: the Russian author reads Russian, the
+    supporter who chose Komi reads the notice and the subscriber footer in Komi."""
+    await setup_staff(services)
+    async with world(services) as (tg, vk, tg_env, vk_env):
+        author, supporter = TgResident(tg, tg_env, AUTHOR, "Анна"), VkResident(vk, vk_env, SUPPORTER, "Борис")
+        for person in (author, supporter, TgResident(tg, tg_env, MOD, "Мария"), TgResident(tg, tg_env, EXE, "Олег")):
+            await consent(person)
+        await file_at(author, HERE)
+        await author.press("✅ Отправить")
+        async with services.uow() as uow:
+            signal = await uow.session.scalar(select(Signal))
+        await file_at(supporter, NORTH_100_M)
+        await supporter.press("👍 Я тоже")
+        await supporter.say("/lang")
+        await supporter.press(t("kv", "btn-language.kv"))
+        assert t("kv", "language-set") in supporter.texts()
+
+        await accept(services, signal.id)
+        await wait_text(vk, SUPPORTER, "босьтӧма уджӧ")
+        await wait_text(tg, AUTHOR, "принято в работу")
+        told = next(text for text in supporter.texts() if f"№{signal.number}" in text and "уджӧ" in text)
+        assert "Петны гижсьӧмысь — /subscriptions" in told  # the subscriber footer, in Komi
+        assert "принято" not in told and "Вы подписаны" not in told
+        said = next(text for text in author.texts() if "принято в работу" in text)
+        assert "/subscriptions" not in said and "уджӧ" not in said  # the author: Russian, no footer
+        await supporter.say("/subscriptions")
+        assert t("kv", "subs-role-supporter").strip(" ·") in supporter.last_text()
