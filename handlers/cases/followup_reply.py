@@ -26,7 +26,7 @@ async def _open(uow: UnitOfWork, user: User, answer_id: int) -> tuple[Followup, 
     answer = await uow.answers.get(answer_id)
     if f is None or signal is None or answer is None or f.asked_at is None:
         raise NotFound()
-    if signal.author_id != user.id and not await uow.signals.is_subscribed(signal.id, user.id):
+    if signal.author_id != user.id and not await uow.subscriptions.follows(signal.id, user.id):
         raise Forbidden(ft.NOT_YOURS)
     f = await uow.followups.get(answer_id, fresh=True)
     assert f is not None
