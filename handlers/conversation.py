@@ -142,8 +142,9 @@ class Conversation:
         """One transaction: lock the person's state, run the dialog, mark the updates handled and journal
         the replies with it (a redelivery or an update that must wait for an earlier one rolls back)."""
         async with self.services.uow() as uow:
-            state = await uow.dialogs.load(peer.channel, peer.peer_id)
-            user = await uow.people.find_or_enrol(peer.channel, peer.peer_id)
+            state, user = await uow.dialogs.open(peer.channel, peer.peer_id)
+            if user is None:
+                user = await uow.people.enrol(peer.channel, peer.peer_id)
             await uow.people.reachable(user)
             if user.language is None and platform_language(peer.language) != DEFAULT:
                 await uow.people.set_language(user, platform_language(peer.language))  # Telegram reports kv

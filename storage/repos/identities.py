@@ -13,6 +13,21 @@ from storage.types import UTCDateTime, utcnow
 _AGG = {"sqlite": "group_concat({col}, ',')", "postgresql": "string_agg({col}::text, ',')"}
 
 
+PERSON_COLUMNS = {"id": Integer(), "display_name": String(), "consent_at": UTCDateTime(),
+                  "unreachable_at": UTCDateTime(), "language": String(), "roles": String(), "orgs": String()}
+
+
+def person_expressions(dialect: str, user: str) -> str:
+    """The person's columns as SQL expressions over `user` (a subquery yielding the users row id)."""
+    agg = _AGG[dialect]
+    one = f"(SELECT {{col}} FROM users WHERE id = {user})"
+    return ", ".join([
+        f"{user} AS id", *(one.format(col=c) + f" AS {c}" for c in ("display_name", "consent_at", "unreachable_at",
+                                                                         "language")),
+        f"(SELECT {agg.format(col='role')} FROM user_roles WHERE user_id = {user}) AS roles",
+        f"(SELECT {agg.format(col='organization_id')} FROM organization_members WHERE user_id = {user}) AS orgs"])
+
+
 def _person_query(dialect: str):  # type: ignore[no-untyped-def]
     agg = _AGG[dialect]
     return text(
@@ -20,8 +35,16 @@ def _person_query(dialect: str):  # type: ignore[no-untyped-def]
         f"(SELECT {agg.format(col='role')} FROM user_roles WHERE user_id = u.id) AS roles, "
         f"(SELECT {agg.format(col='organization_id')} FROM organization_members WHERE user_id = u.id) AS orgs "
         "FROM users u WHERE u.channel = :channel AND u.external_id = :external_id"
-    ).columns(id=Integer(), display_name=String(), consent_at=UTCDateTime(), unreachable_at=UTCDateTime(),
-              language=String(), roles=String(), orgs=String())
+    ).columns(**PERSON_COLUMNS)
+
+
+def person_of(row, channel: str, external_id: int) -> Person | None:  # type: ignore[no-untyped-def]
+    """A Person from a row with PERSON_COLUMNS (None when the id is NULL: not enrolled yet)."""
+    if row.id is None:
+        return None
+    return Person(row.id, channel, external_id, row.display_name, row.consent_at, row.unreachable_at,
+                  tuple(sorted(row.roles.split(","))) if row.roles else (),
+                  tuple(sorted(int(o) for o in row.orgs.split(","))) if row.orgs else (), row.language)
 
 
 _PERSON = {dialect: _person_query(dialect) for dialect in _AGG}
@@ -42,17 +65,15 @@ class Identities:
     async def find(self, channel: str, external_id: int) -> Person | None:
         """The person with their roles and organizations, in one statement."""
         row = (await self.c.execute(self.person_query, {"channel": channel, "external_id": external_id})).first()
-        if row is None:
-            return None
-        return Person(row.id, channel, external_id, row.display_name, row.consent_at, row.unreachable_at,
-                      tuple(sorted(row.roles.split(","))) if row.roles else (),
-                      tuple(sorted(int(o) for o in row.orgs.split(","))) if row.orgs else (), row.language)
+        return person_of(row, channel, external_id) if row is not None else None
 
     async def find_or_enrol(self, channel: str, external_id: int) -> Person:
         """The person, created on first contact (no personal data until they consent)."""
         found = await self.find(channel, external_id)
-        if found is not None:
-            return found
+        return found if found is not None else await self.enrol(channel, external_id)
+
+    async def enrol(self, channel: str, external_id: int) -> Person:
+        """A new person on first contact (no personal data until they consent)."""
         new_id = await self.c.scalar(_ENROL, {"channel": channel, "external_id": external_id, "now": utcnow()})
         return Person(int(new_id), channel, external_id)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from handlers import lifecycle
 from handlers.cases import followup, followup_reply
-from storage.models import Answer, Followup, OutboxMessage
+from storage.models import Answer, Followup, OutboxMessage, Subscription
 from tests.integration.test_jobs import at
 from tests.integration.test_jobs import world as world  # noqa: F401  (the fixture)
 
@@ -20,6 +20,7 @@ async def published(services, world, status: str) -> tuple[int, int]:
     async with services.uow() as uow:
         answer = Answer(signal_id=signal_id, text="Яма заделана", review_status="published", kind="fixed")
         uow.session.add(answer)
+        uow.session.add(Subscription(signal_id=signal_id, user_id=world.author_id))  # as filing does
         await uow.session.flush()
         uow.session.add(Followup(answer_id=answer.id, signal_id=signal_id, ask_on=date(2026, 1, 12)))
         await uow.commit()

@@ -88,7 +88,7 @@ async def test_a_commit_on_one_instance_wakes_the_worker_of_another(services, ot
                 uow.after_commit(services.wake_outbox)
             await eventually(lambda i=i: len(sender.delivered) == i + 1, timeout=5, what="cross-instance wake")
             latencies.append(time.monotonic() - started)
-        assert max(latencies) < 0.5, latencies
+        assert max(latencies) < 2.0, latencies  # the sweep alone would take 60 s: the NOTIFY woke it
     finally:
         await worker.stop()
         await wake_a.stop()

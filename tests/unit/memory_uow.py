@@ -372,6 +372,11 @@ class DialogStates:
                 self.st.states[(channel, peer_id)] = state
         return state
 
+    async def open(self, channel: str, peer_id: int) -> tuple[DialogState, User | None]:
+        state = await self.load(channel, peer_id)
+        return state, next((u for u in self.st.users.values() if (u.channel, u.external_id) == (channel, peer_id)),
+                           None)
+
     async def save(self, state: DialogState) -> None:
         return None  # the store holds the very object the turn changed
 
@@ -386,6 +391,9 @@ class People:
         return await self.users.get(channel, external_id)
 
     async def find_or_enrol(self, channel: str, external_id: int) -> User:
+        return await self.users.get_or_create(channel, external_id)
+
+    async def enrol(self, channel: str, external_id: int) -> User:
         return await self.users.get_or_create(channel, external_id)
 
     async def consent(self, person: User, now: datetime, name: str | None) -> None:
