@@ -19,6 +19,7 @@ from storage.repos.outbox import Outbox
 from storage.repos.people import Users
 from storage.repos.photos import Photos
 from storage.repos.signals import Signals
+from storage.repos.stats import Stats
 
 
 class UnitOfWork:
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.api_keys = ApiKeys(self.session)
         self.filings = Filings(self.session)
         self.public_signals = PublicSignals(self.session)
+        self.stats = Stats(self.session)
         return self
 
     async def __aexit__(

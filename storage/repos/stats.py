@@ -1,0 +1,115 @@
+"""Statistics reads: per-signal facts of a filing window, the monthly rollup and what makes it stale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Answer, AuditEvent, KeyValue, Rating, Signal, StatsMonth
+
+OPEN = ("in_progress", "answer_review")
+WATERMARK = "stats:audit_watermark"
+# transactions commit out of id order: events this far below the watermark are looked at again
+WATERMARK_OVERLAP = 1000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional narrowing of statistics: one municipality, category or organization (ids)."""
+
+    municipality_id: int | None = None
+    category_id: int | None = None
+    organization_id: int | None = None
+
+    def where(self, columns: tuple[Any, Any, Any]) -> list[Any]:
+        mun, cat, org = columns
+        out = []
+        if self.municipality_id is not None:
+            out.append(mun == self.municipality_id)
+        if self.category_id is not None:
+            out.append(cat == self.category_id)
+        if self.organization_id is not None:
+            out.append(org == self.organization_id)
+        return out
+
+
+def fact_columns() -> list[Any]:
+    rated = select(func.count()).where(Rating.signal_id == Signal.id).scalar_subquery()
+    liked = select(func.count()).where(Rating.signal_id == Signal.id, Rating.value > 0).scalar_subquery()
+    published = (select(Answer.id).where(Answer.signal_id == Signal.id, Answer.review_status == "published")
+                 .order_by(Answer.version.desc()).limit(1).scalar_subquery())
+    flags = (select(Answer.flags).where(Answer.signal_id == Signal.id, Answer.review_status == "published")
+             .order_by(Answer.version.desc()).limit(1).scalar_subquery())
+    return [Signal.created_at, Signal.accepted_at, Signal.answered_at, Signal.due_on, Signal.status,
+            Signal.reopen_count, Signal.organization_id, Signal.municipality_id, Signal.category_id,
+            rated, liked, published, flags]
+
+
+class Stats:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def facts(self, start: datetime, end: datetime, filters: Filters) -> Sequence[Row[Any]]:
+        """Per signal filed in [start, end): the columns of fact_columns() (index on created_at)."""
+        stmt = (select(*fact_columns()).where(Signal.created_at >= start, Signal.created_at < end,
+                                              *filters.where(_signal_keys())))
+        return (await self.s.execute(stmt)).all()
+
+    async def open_overdue(self, start: datetime, end: datetime, filters: Filters, today: date) -> int:
+        """Signals filed in [start, end) still waiting for an answer after their due date."""
+        stmt = select(func.count()).where(Signal.status.in_(OPEN), Signal.due_on < today,
+                                          Signal.created_at >= start, Signal.created_at < end,
+                                          *filters.where(_signal_keys()))
+        return int(await self.s.scalar(stmt) or 0)
+
+    async def first_filing(self) -> datetime | None:
+        return await self.s.scalar(select(func.min(Signal.created_at)))
+
+    async def rollup(self, first: date, last: date, filters: Filters) -> Sequence[Row[Any]]:
+        """(month, organization_id, municipality_id, category_id, data) for months first..last."""
+        m = StatsMonth
+        stmt = (select(m.month, m.organization_id, m.municipality_id, m.category_id, m.data)
+                .where(m.month >= first, m.month <= last,
+                       *filters.where((m.municipality_id, m.category_id, m.organization_id))))
+        return (await self.s.execute(stmt)).all()
+
+    async def replace_month(self, month: date, rows: Iterable[tuple[int, int, int, dict[str, Any]]]) -> None:
+        await self.s.execute(delete(StatsMonth).where(StatsMonth.month == month))
+        self.s.add_all(StatsMonth(month=month, organization_id=org, municipality_id=mun, category_id=cat, data=data)
+                       for org, mun, cat, data in rows)
+        await self.s.flush()
+
+    async def changed_since(self, watermark: int | None) -> tuple[int, list[datetime]]:
+        """(the newest audit event id, filing times of the signals with events after `watermark`)."""
+        newest = int(await self.s.scalar(select(func.max(AuditEvent.id))) or 0)
+        if watermark is None:
+            return newest, []
+        stmt = (select(Signal.created_at).distinct().join(AuditEvent, AuditEvent.signal_id == Signal.id)
+                .where(AuditEvent.id > max(0, watermark - WATERMARK_OVERLAP)))
+        return newest, list(await self.s.scalars(stmt))
+
+    async def watermark(self) -> tuple[int, date] | None:
+        """(audit events looked at up to this id, months built up to this one), None before the first build."""
+        row = await self.s.get(KeyValue, WATERMARK)
+        if row is None:
+            return None
+        audit, month = row.value.split("|")
+        return int(audit), date.fromisoformat(month)
+
+    async def set_watermark(self, audit_id: int, built_through: date) -> None:
+        value = f"{audit_id}|{built_through.isoformat()}"
+        row = await self.s.get(KeyValue, WATERMARK)
+        if row is None:
+            self.s.add(KeyValue(key=WATERMARK, value=value))
+        else:
+            row.value = value
+        await self.s.flush()
+
+
+def _signal_keys() -> tuple[Any, Any, Any]:
+    return Signal.municipality_id, Signal.category_id, Signal.organization_id
