@@ -15,7 +15,17 @@ from sqlalchemy import func, insert, select, text
 
 from handlers.statsmath import workday_number
 from handlers.workdays import is_workday
-from storage.models import Answer, Category, Municipality, Organization, Rating, Route, Signal, SignalCounter, User
+from storage.models import (
+    Answer,
+    Category,
+    Municipality,
+    Organization,
+    Rating,
+    Route,
+    Signal,
+    SignalCounter,
+    User,
+)
 from storage.uow import UnitOfWork
 
 SHARES = {"Сыктывкар": 0.50, "Ухта": 0.05, "Сыктывдинский район": 0.04, "Печора": 0.04, "Воркута": 0.04,

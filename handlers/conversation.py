@@ -18,6 +18,7 @@ from handlers import (
     resident,
     review,
     signal_card,
+    stats,
     tasks,
     texts,
 )
@@ -40,7 +41,8 @@ DB_ATTEMPTS = 5
 
 # Every dialog module's registry; a step, command or button prefix claimed twice stops the start-up.
 DIALOGS = (resident.registry, intake.registry, intake_finish.registry, queue.registry, signal_card.registry,
-           review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry)
+           review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry,
+           stats.registry)
 include(*DIALOGS)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-
 from urllib.parse import urlencode
 
 from bot.web.identity import CHANNEL, file_sig, media_sig

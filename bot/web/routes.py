@@ -22,7 +22,16 @@ from bot.web.guard import (
     security_headers,
     too_fast,
 )
-from bot.web.identity import COOKIE, PERSONA_COOKIE, PERSONAS, Visitor, csrf_ok, csrf_token, file_sig, media_sig
+from bot.web.identity import (
+    COOKIE,
+    PERSONA_COOKIE,
+    PERSONAS,
+    Visitor,
+    csrf_ok,
+    csrf_token,
+    file_sig,
+    media_sig,
+)
 from bot.web.inputs import BadRequest, normalize
 from bot.web.render import message_json
 from bot.web.session import NEW_COOKIE, ensure_cookie, set_cookie, visitor
