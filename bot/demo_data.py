@@ -32,6 +32,8 @@ SHARES = {"Сыктывкар": 0.50, "Ухта": 0.05, "Сыктывдинск�
           "Сосногорск": 0.03}
 REGIONAL = {"Дороги": "ГКУ РК «Управление автомобильных дорог Республики Коми»",
             "Общественный транспорт": "Министерство транспорта Республики Коми"}
+CATEGORY_WEIGHTS = {"ЖКХ": 0.28, "Дороги": 0.22, "Благоустройство": 0.18, "Экология и мусор": 0.08,
+                    "Общественный транспорт": 0.07}  # the rest share what is left
 CHANNELS = (("telegram", 0.55), ("vk", 0.33), ("web", 0.10), ("open311", 0.02))
 FLAGS = (["generic_phrase"], ["no_date"], ["generic_phrase", "no_specifics"])
 KINDS = ("fixed", "fixed", "fixed", "planned", "planned", "not_ours", "refusal")
@@ -55,6 +57,8 @@ class Calendar:
             day += timedelta(days=1)
 
     def add(self, day: date, workdays: int) -> date:
+        if workdays == 0:
+            return day
         return self.by_number.get(workday_number(day) + workdays) or day + timedelta(days=workdays * 7 // 5 + 1)
 
 
@@ -84,6 +88,8 @@ async def generate(uow: UnitOfWork, n: int, *, now: datetime, tz: ZoneInfo, seed
     if not munis or not cats:
         raise RuntimeError("no reference data: run `active-region db seed` first")
     weights = _weights(munis)
+    spread = (1 - sum(CATEGORY_WEIGHTS.values())) / max(1, len(cats) - len(CATEGORY_WEIGHTS))
+    cat_weights = [CATEGORY_WEIGHTS.get(name, spread) for _, name in cats]
     today = now.astimezone(tz).date()
     span = int(365 * YEARS)
     cal = Calendar(today - timedelta(days=span + 10), today + timedelta(days=400))
@@ -104,7 +110,7 @@ async def generate(uow: UnitOfWork, n: int, *, now: datetime, tz: ZoneInfo, seed
                 created = now - timedelta(minutes=rng.randint(1, 600))
                 filed_day = created.astimezone(tz).date()
             mun_id, mun_name = rng.choices(munis, weights)[0]
-            cat_id, cat_name = rng.choice(cats)
+            cat_id, cat_name = rng.choices(cats, cat_weights)[0]
             org_id = orgs[REGIONAL[cat_name]] if cat_name in REGIONAL and mun_name != "Сыктывкар" else \
                 orgs[org_name(mun_name)]
             channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]

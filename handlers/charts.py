@@ -53,7 +53,7 @@ def overview(counts: Sequence[tuple[str, int]], municipalities: Sequence[tuple[s
     for cell, title, items in ((grid[1, 0], t.CHART_MUNICIPALITIES, municipalities),
                                (grid[1, 1], t.CHART_CATEGORIES, categories)):
         part = fig.add_subplot(cell)
-        rows = _top(items, 7)[::-1]
+        rows = _top(items, 9)[::-1]
         total = sum(n for _, n in rows) or 1
         shares = [100 * n / total for _, n in rows]
         hbars = part.barh([name for name, _ in rows], shares, color=COLORS[1])

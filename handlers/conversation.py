@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from handlers import (
     admin,
+    exports,
     extensions,
     intake,
     intake_finish,
@@ -42,7 +43,7 @@ DB_ATTEMPTS = 5
 # Every dialog module's registry; a step, command or button prefix claimed twice stops the start-up.
 DIALOGS = (resident.registry, intake.registry, intake_finish.registry, queue.registry, signal_card.registry,
            review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry,
-           stats.registry)
+           stats.registry, exports.registry)
 include(*DIALOGS)
 
 

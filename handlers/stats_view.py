@@ -35,7 +35,7 @@ def counts(report: Report) -> dict[str, int]:
 def summary(report: Report, title: str, org_names: dict[int, str]) -> str:
     lines = [title, t.COUNTS.format(**{k: number(v) for k, v in counts(report).items()}),
              t.TIMES.format(**figures(report.total)), t.SHARES.format(**figures(report.total))]
-    orgs = sorted(report.by_organization.items(), key=lambda kv: -kv[1]["n"]["filed"])
+    orgs = _routed(report)
     if orgs:
         lines.append("\n" + t.ORGS_TITLE)
     for i, (oid, bucket) in enumerate(orgs[:ORG_LINES], 1):
@@ -48,6 +48,11 @@ def summary(report: Report, title: str, org_names: dict[int, str]) -> str:
         lines.append(t.ORGS_MORE.format(count=len(orgs) - ORG_LINES))
     lines.append("\n" + t.CHARTS_NOTE)
     return "\n".join(lines)
+
+
+def _routed(report: Report) -> list[tuple[int, dict[str, Any]]]:
+    """Organizations by signals, most first (not routed ones — new or rejected — have no times to show)."""
+    return sorted(((oid, b) for oid, b in report.by_organization.items() if oid), key=lambda kv: -kv[1]["n"]["filed"])
 
 
 def public(recent: Report, overall: Report) -> str:
@@ -66,7 +71,7 @@ def _chart_inputs(report: Report, names: dict[str, dict[int, str]]) -> tuple[Any
     count_rows = [(t.COUNT_LABELS[k], v) for k, v in c.items()]
     munis = [(names["m"].get(k, str(k)), v) for k, v in report.by_municipality.items() if v]
     cats = [(names["c"].get(k, str(k)), v) for k, v in report.by_category.items() if v]
-    orgs = sorted(report.by_organization.items(), key=lambda kv: -kv[1]["n"]["filed"])[:ORG_BARS]
+    orgs = _routed(report)[:ORG_BARS]
     org_rows = [(names["o"].get(oid, t.NOT_ROUTED), percentile(b["ack"], 0.5), percentile(b["ack"], 0.9),
                  percentile(b["ans"], 0.5), percentile(b["ans"], 0.9)) for oid, b in orgs]
     trend = [(m, v["filed"], v["answered"]) for m, v in sorted(report.monthly.items())]

@@ -13,6 +13,7 @@ from storage.repos.answers import Answers, Extensions
 from storage.repos.apikeys import ApiKeys
 from storage.repos.catalog import Catalog
 from storage.repos.dialogs import DialogStates
+from storage.repos.exports import Exports
 from storage.repos.nearby import Nearby, Supporters
 from storage.repos.open311 import Filings, PublicSignals
 from storage.repos.outbox import Outbox
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.filings = Filings(self.session)
         self.public_signals = PublicSignals(self.session)
         self.stats = Stats(self.session)
+        self.exports = Exports(self.session)
         return self
 
     async def __aexit__(
