@@ -93,3 +93,24 @@ async def test_resident_cannot_export(env, command):
     _, resident = await _world(env, 20)
     await resident.say(command)
     assert not any(m.get("document") or "doc" in str(m.get("attachment") or "") for m in resident.messages)
+
+
+async def test_admin_gets_export_and_open_data_documents(env):
+    async with env.services.uow() as uow:
+        await generate(uow, 150, now=env.services.now(), tz=env.services.config.tz)
+        await roles.grant(uow, f"{env.channel_name}:{MOD}", "admin")
+        await uow.commit()
+    admin = env.resident(MOD, "Анна")
+    await consent(admin)
+    await admin.say("/export")
+    assert "Выгрузка обращений" in admin.last_text()
+    await admin.say("/export 01.01.2020 31.12.2029 csv")
+    await admin.say("/opendata")
+
+    def documents() -> list:
+        if env.channel_name == "telegram":
+            return [m["document"] for m in admin.messages if m.get("document")]
+        return [a for m in admin.messages for a in (m["attachment"] or "").split(",") if a.startswith("doc")]
+
+    assert len(documents()) == 2, admin.texts()[-4:]
+    assert any("строк — 150" in x for x in admin.texts())
