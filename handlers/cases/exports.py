@@ -12,8 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from handlers import exporting
-from handlers.cases.stats import local_midnight, month_of, raw_buckets, refresh_rollup
-from handlers.statsmath import percentile
+from handlers.cases.stats import local_midnight, month_of, refresh_rollup
+from handlers.statsmath import merge, new_bucket, percentile
 from storage.repos.stats import Filters
 from storage.uow import UnitOfWork
 
@@ -57,10 +57,10 @@ async def open_data(uow: UnitOfWork, tz: ZoneInfo, now: datetime) -> tuple[bytes
     """The open-data CSV (UTF-8) and its row count: per month × municipality × category × organization,
     counts, shares' parts and exact working-day medians / 90th percentiles. Nothing about any person."""
     await refresh_rollup(uow, tz, now)
-    today = now.astimezone(tz).date()
-    current = month_of(today)
-    rows = [((r[0], r[1], r[2], r[3]), r[4]) for r in await uow.stats.rollup(date(2000, 1, 1), current, Filters())]
-    rows += list((await raw_buckets(uow, tz, current, today, Filters())).items())
+    merged: dict[tuple[date, int, int, int], dict] = {}
+    for when, org, mun, cat_id, data in await uow.stats.rollup(date(2000, 1, 1), now.astimezone(tz).date(), Filters()):
+        merge(merged.setdefault((month_of(when), org, mun, cat_id), new_bucket()), data)  # this month: day rows
+    rows = list(merged.items())
     cat = uow.catalog
     munis = {p.id: p.name for p in await cat.municipalities()}
     cats = {k.id: k.name for k in await cat.categories()}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Answer, AuditEvent, KeyValue, Rating, Signal, StatsMonth
@@ -16,6 +16,15 @@ OPEN = ("in_progress", "answer_review")
 WATERMARK = "stats:audit_watermark"
 # transactions commit out of id order: events this far below the watermark are looked at again
 WATERMARK_OVERLAP = 1000
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """Audit events looked at up to `audit_id`; month rows built up to `built_through`; day rows of `days_of`."""
+
+    audit_id: int
+    built_through: date
+    days_of: date
 
 
 @dataclass(frozen=True)
@@ -78,11 +87,14 @@ class Stats:
                        *filters.where((m.municipality_id, m.category_id, m.organization_id))))
         return (await self.s.execute(stmt)).all()
 
-    async def replace_month(self, month: date, rows: Iterable[tuple[int, int, int, dict[str, Any]]]) -> None:
-        await self.s.execute(delete(StatsMonth).where(StatsMonth.month == month))
-        self.s.add_all(StatsMonth(month=month, organization_id=org, municipality_id=mun, category_id=cat, data=data)
-                       for org, mun, cat, data in rows)
-        await self.s.flush()
+    async def replace_range(self, first: date, last: date,
+                            rows: Iterable[tuple[date, int, int, int, dict[str, Any]]]) -> None:
+        """Rows keyed first..last (a month's first day, or a day of the current month) replaced by `rows`."""
+        await self.s.execute(delete(StatsMonth).where(StatsMonth.month >= first, StatsMonth.month <= last))
+        values = [{"month": when, "organization_id": org, "municipality_id": mun, "category_id": cat, "data": data}
+                  for when, org, mun, cat, data in rows]
+        if values:
+            await self.s.execute(insert(StatsMonth), values)
 
     async def changed_since(self, watermark: int | None) -> tuple[int, list[datetime]]:
         """(the newest audit event id, filing times of the signals with events after `watermark`)."""
@@ -93,16 +105,16 @@ class Stats:
                 .where(AuditEvent.id > max(0, watermark - WATERMARK_OVERLAP)))
         return newest, list(await self.s.scalars(stmt))
 
-    async def watermark(self) -> tuple[int, date] | None:
-        """(audit events looked at up to this id, months built up to this one), None before the first build."""
+    async def watermark(self) -> Watermark | None:
+        """How far the rollup is built; None before the first build."""
         row = await self.s.get(KeyValue, WATERMARK)
         if row is None:
             return None
-        audit, month = row.value.split("|")
-        return int(audit), date.fromisoformat(month)
+        audit, month, days_of = row.value.split("|")
+        return Watermark(int(audit), date.fromisoformat(month), date.fromisoformat(days_of))
 
-    async def set_watermark(self, audit_id: int, built_through: date) -> None:
-        value = f"{audit_id}|{built_through.isoformat()}"
+    async def set_watermark(self, audit_id: int, built_through: date, days_of: date) -> None:
+        value = f"{audit_id}|{built_through.isoformat()}|{days_of.isoformat()}"
         row = await self.s.get(KeyValue, WATERMARK)
         if row is None:
             self.s.add(KeyValue(key=WATERMARK, value=value))

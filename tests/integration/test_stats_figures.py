@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.demo_data import generate
 from handlers.cases import stats as uc
-from handlers.statsmath import new_bucket, percentile, share
-from handlers.statsmath import merge as merge_buckets
 from handlers.stats_view import summary
+from handlers.statsmath import merge as merge_buckets
+from handlers.statsmath import new_bucket, percentile, share
 from handlers.workdays import add_workdays
 from storage.models import Answer, Organization, Rating, Signal
 from storage.repos.stats import Filters
@@ -108,7 +108,7 @@ async def test_rollup_equals_the_raw_rows_and_follows_changes(services):
     async with services.uow() as uow:
         await generate(uow, 600, now=NOW, tz=TZ)
         await uow.commit()
-    first, last = date(2024, 1, 1), date(2026, 1, 31)
+    first, last = date(2024, 1, 1), date(2026, 2, 20)  # whole months, then this month's day rows
 
     async def both():
         async with services.uow() as uow:
@@ -133,3 +133,12 @@ async def test_rollup_equals_the_raw_rows_and_follows_changes(services):
     rolled_after, raw_after = await both()
     assert rolled_after == raw_after
     assert rolled_after["n"]["reopened"] == rolled["n"]["reopened"] + 1
+    # and one filed this month (a day row of the rollup)
+    async with services.uow() as uow:
+        sig = await uow.session.scalar(select(Signal).where(
+            Signal.reopen_count == 0, Signal.created_at >= datetime(2026, 2, 1, tzinfo=TZ)))
+        sig.reopen_count = 1
+        uow.signals.audit("reopened", signal_id=sig.id, actor_id=None)
+        await uow.commit()
+    rolled_now, raw_now = await both()
+    assert rolled_now == raw_now and rolled_now["n"]["reopened"] == rolled_after["n"]["reopened"] + 1
