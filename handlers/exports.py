@@ -15,7 +15,7 @@ from handlers.stats_period import label, resolve, typed
 from handlers.types import FileRef
 
 registry = Registry("exports")
-BOT_LIMIT = 200_000  # rows in one document sent through the bot; larger exports: the CLI on the server
+BOT_LIMIT = 100_000  # rows in one document (a CSV of 100,000 is ~37 MB; Telegram takes 50 MB); more: the CLI
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
