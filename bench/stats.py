@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import statistics
 import subprocess
 import sys
@@ -161,21 +160,22 @@ async def bench_export(url: str, today: date, rows: int, workdir: Path, tz) -> N
             first = await _period_for(url, count, tz)
             out = workdir / f"export-{count}.{fmt}"
             env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin", "MEDIA_DIR": str(workdir / "media")}
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             started = time.perf_counter()
             res = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", _CHILD, "export", "signals", "--from", first.isoformat(),
                                   "--to", (today + timedelta(days=1)).isoformat(), "--format", fmt, "-o", str(out)],
                                  capture_output=True, text=True, env=env)
             took = time.perf_counter() - started
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             written = res.stdout.strip() or res.stderr.strip()[-200:]
-            rss = f"peak RSS {peak / 1024:.0f} MB" if peak > before else "peak RSS ≤ earlier child's"
+            peak = [line for line in res.stderr.splitlines() if line.startswith("PEAK_RSS_KB ")]
+            rss = f"peak RSS {int(peak[-1].split()[1]) / 1024:.0f} MB" if peak else "peak RSS unknown"
             print(f"  export {fmt:<4} {written:<60} {took:6.1f} s (incl. ~2 s start-up), {rss}, "
                   f"file {out.stat().st_size / 1e6:.1f} MB" if out.exists() else f"  export failed: {written}")
 
 
-# the CLI in a child process whose own peak RSS is reported by the kernel (RUSAGE_CHILDREN)
-_CHILD = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+# the CLI in a child process that prints its own peak RSS when it exits
+_CHILD = ("import atexit, resource, sys; atexit.register(lambda: print('PEAK_RSS_KB', "
+          "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); "
+          "from bot.cli import main; sys.exit(main(sys.argv[1:]))")
 
 
 async def main() -> None:

@@ -13,7 +13,9 @@ from storage.base import Base
 
 class StatsMonth(Base):
     """Counters and working-day histograms (handlers/statsmath.py buckets) of the signals filed in `month`
-    (its first day, local time); organization_id 0 = not routed. Rebuilt per month when signals change."""
+    (its first day, local time; a day of the current month); organization_id 0 = not routed. Rows with
+    municipality_id = category_id = 0 hold the sum over municipalities and categories (what a report
+    without a municipality or category filter reads); `filed` is data's count, for SQL sums."""
 
     __tablename__ = "stats_monthly"
 
@@ -21,4 +23,5 @@ class StatsMonth(Base):
     organization_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     municipality_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    filed: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -8,11 +8,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.statsmath import Fact, add_fact, new_bucket
-from storage.repos.stats import Filters
+from handlers.statsmath import Fact, add_fact, merge, new_bucket
+from storage.repos.stats import Filters, Watermark
 from storage.uow import UnitOfWork
 
 Key = tuple[date, int, int, int]  # month (or day), organization (0: none), municipality, category
+GAP_SECONDS = 600  # no transaction of ours stays open this long
+MAX_NEW_GAPS = 100_000  # more new ids than this at once: a bulk load, not worth tracking one by one
 
 
 def month_of(day: date) -> date:
@@ -54,19 +56,23 @@ async def raw_buckets(uow: UnitOfWork, tz: ZoneInfo, first: date, last: date,
 async def rebuild(uow: UnitOfWork, tz: ZoneInfo, first: date, last: date, *, by_day: bool) -> None:
     """Replace the rollup rows of signals filed from `first` to `last` with ones built from the signals."""
     buckets = await raw_buckets(uow, tz, first, last, Filters(), by_day=by_day)
-    await uow.stats.replace_range(first, last, [(when, org, mun, cat, data)
-                                                for (when, org, mun, cat), data in buckets.items()])
+    totals: dict[Key, dict[str, Any]] = defaultdict(new_bucket)
+    for (when, org, _, _), data in buckets.items():
+        merge(totals[(when, org, 0, 0)], data)
+    await uow.stats.replace_range(first, last, [(*key, data) for key, data in (*buckets.items(), *totals.items())])
 
 
 async def refresh_rollup(uow: UnitOfWork, tz: ZoneInfo, now: datetime) -> int:
     """Bring the rollup up to date; returns how many months and days were rebuilt. The first time every
-    month is built; after that the months that ended since, and the months and days whose signals have
-    audit events newer than the watermark."""
+    month is built; after that the months that ended since, and the months and days of signals with audit
+    events not seen before (ids after the watermark, and ids it skipped: transactions commit out of id
+    order, so a skipped id is looked for again for GAP_SECONDS)."""
     today = now.astimezone(tz).date()
     current = month_of(today)
     mark = await uow.stats.watermark()
-    newest, changed = await uow.stats.changed_since(mark.audit_id if mark else None)
-    dirty = {c.astimezone(tz).date() for c in changed}
+    newest, events = await uow.stats.changed_since(mark.audit_id if mark else None, mark.gaps if mark else ())
+    seen = {event_id for event_id, _ in events}
+    dirty = {created.astimezone(tz).date() for _, created in events if created is not None}
     if mark is not None:
         start = next_month(mark.built_through)
     else:
@@ -86,5 +92,15 @@ async def refresh_rollup(uow: UnitOfWork, tz: ZoneInfo, now: datetime) -> int:
     else:
         for day in days:
             await rebuild(uow, tz, day, day, by_day=True)
-    await uow.stats.set_watermark(newest, month_of(current - timedelta(days=1)), current)
+    await uow.stats.set_watermark(Watermark(newest, month_of(current - timedelta(days=1)), current,
+                                            _gaps(mark, newest, seen, now.timestamp())))
     return len(months) + len(days)
+
+
+def _gaps(mark: Watermark | None, newest: int, seen: set[int], now: float) -> dict[int, float]:
+    if mark is None:
+        return {}
+    gaps = {i: t for i, t in mark.gaps.items() if i not in seen and now - t < GAP_SECONDS}
+    if newest - mark.audit_id <= MAX_NEW_GAPS:
+        gaps.update({i: now for i in range(mark.audit_id + 1, newest + 1) if i not in seen})
+    return gaps

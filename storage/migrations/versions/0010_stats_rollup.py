@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column('organization_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('municipality_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('category_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('filed', sa.Integer(), nullable=False),
         sa.Column('data', sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint('month', 'organization_id', 'municipality_id', 'category_id',
                                 name=op.f('pk_stats_monthly')),
