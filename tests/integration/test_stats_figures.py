@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.demo_data import generate
 from handlers.cases import stats as uc
@@ -142,3 +142,38 @@ async def test_rollup_equals_the_raw_rows_and_follows_changes(services):
         await uow.commit()
     rolled_now, raw_now = await both()
     assert rolled_now == raw_now and rolled_now["n"]["reopened"] == rolled_after["n"]["reopened"] + 1
+
+
+async def test_an_event_committed_out_of_order_is_not_missed(services):
+    """A transaction holding a lower audit id commits after a refresh saw a higher one: the refresh
+    remembers the skipped id and rebuilds the signal's month when the event appears."""
+    from storage.models import AuditEvent
+
+    async with services.uow() as uow:
+        await generate(uow, 300, now=NOW, tz=TZ)
+        uow.signals.audit("filed", signal_id=1, actor_id=None)
+        await uow.commit()
+    first, last = date(2023, 1, 1), date(2026, 1, 31)
+    async with services.uow() as uow:
+        before = (await uc.report(uow, TZ, NOW, first, last)).total
+        await uow.commit()
+        newest = await uow.session.scalar(select(func.max(AuditEvent.id)))
+    async with services.uow() as uow:  # id newest+2 commits first; newest+1 is still "in flight"
+        uow.session.add(AuditEvent(id=newest + 2, signal_id=None, action="other", details={}))
+        await uow.commit()
+    async with services.uow() as uow:
+        await uc.report(uow, TZ, NOW, first, last)
+        await uow.commit()
+        assert (await uow.stats.watermark()).gaps.keys() == {newest + 1}
+    async with services.uow() as uow:  # now the late one commits: an old signal reopened
+        sig = await uow.session.scalar(select(Signal).where(
+            Signal.status == "closed", Signal.reopen_count == 0, Signal.created_at >= datetime(2023, 2, 1, tzinfo=TZ),
+            Signal.created_at < datetime(2025, 6, 1, tzinfo=TZ)))
+        sig.reopen_count = 1
+        uow.session.add(AuditEvent(id=newest + 1, signal_id=sig.id, action="reopened", details={}))
+        await uow.commit()
+    async with services.uow() as uow:
+        after = (await uc.report(uow, TZ, NOW, first, last)).total
+        await uow.commit()
+        assert (await uow.stats.watermark()).gaps == {}
+    assert after["n"]["reopened"] == before["n"]["reopened"] + 1
