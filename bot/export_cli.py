@@ -32,6 +32,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     eo.add_argument("-o", "--output", type=Path, default=Path("opendata.csv"))
     stats = sub.add_parser("stats", help="statistics rollup").add_subparsers(dest="action", required=True)
     stats.add_parser("refresh", help="bring the monthly rollup up to date (every past month the first time)")
+    stats.add_parser("rebuild", help="rebuild the whole rollup (e.g. nightly: /forget deletes leave no event)")
     demo = sub.add_parser("demo-data", help="add N realistic generated signals (for a demo or the benchmark)")
     demo.add_argument("n", type=int)
     demo.add_argument("--seed", type=int, default=13)
@@ -68,6 +69,8 @@ async def run(settings: Settings, services: Services, args: argparse.Namespace) 
         return 0
     if args.command == "stats":
         async with services.uow() as uow:
+            if args.action == "rebuild":
+                await uow.stats.forget_watermark()
             months = await refresh_rollup(uow, tz, now)
             await uow.commit()
         print(f"statistics rollup: {months} months rebuilt")

@@ -128,6 +128,10 @@ class Stats:
         return Watermark(raw["audit"], date.fromisoformat(raw["built"]), date.fromisoformat(raw["days"]),
                          {int(k): v for k, v in raw.get("gaps", {}).items()})
 
+    async def forget_watermark(self) -> None:
+        """The next refresh rebuilds every month (after deletions that left no audit event)."""
+        await self.s.execute(delete(KeyValue).where(KeyValue.key == WATERMARK))
+
     async def set_watermark(self, mark: Watermark) -> None:
         value = json.dumps({"audit": mark.audit_id, "built": mark.built_through.isoformat(),
                             "days": mark.days_of.isoformat(), "gaps": {str(k): v for k, v in mark.gaps.items()}})

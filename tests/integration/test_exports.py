@@ -69,6 +69,7 @@ async def test_export_files_and_personal_data(db_url, tmp_path):
     assert sum(int(r["filed"]) for r in agg) == total
     assert not {c for r in agg for c in r.values()} & set(names)
 
+    assert "months rebuilt" in ok("stats", "rebuild")
     bad = cli(db_url, "export", "signals", "--from", "2026-02-01", "--to", "2026-01-01", tmp_path=tmp_path)
     assert bad.returncode == 2
 
@@ -77,7 +78,7 @@ def test_help_of_the_statistics_commands():
     import subprocess
     import sys
 
-    for args in (["export"], ["export", "signals"], ["export", "opendata"], ["stats"], ["stats", "refresh"],
+    for args in (["export"], ["export", "signals"], ["export", "opendata"], ["stats"], ["stats", "refresh"], ["stats", "rebuild"],
                  ["demo-data"]):
         res = subprocess.run([sys.executable, "-m", "bot", *args, "--help"], capture_output=True, text=True)
         assert res.returncode == 0 and "usage: active-region" in res.stdout, (args, res.stderr)
