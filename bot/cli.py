@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     sl.add_argument("--limit", type=int, default=50)
     ss = signals.add_parser("show", help="one signal with its history")
     ss.add_argument("number", help="public number, e.g. 2026-000123")
+
+    from bot.export_cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers.staff_texts import COMMANDS
+from handlers.staff_texts import COMMANDS as STAFF_COMMANDS
+from handlers.stats_texts import COMMANDS as STATS_COMMANDS
+
+COMMANDS = {**STAFF_COMMANDS, **STATS_COMMANDS}
 
 BY_ROLE: dict[str, tuple[str, ...]] = {
-    "resident": ("start", "new", "my", "subscriptions", "help", "cancel", "forget"),
+    "resident": ("start", "new", "my", "subscriptions", "stats", "help", "cancel", "forget"),
     "executor": ("tasks",),
     "moderator": ("queue", "review", "extensions", "signal"),
-    "admin": ("grant", "revoke"),
+    "admin": ("grant", "revoke", "export", "opendata"),
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.context import Services
-from handlers.types import Button, Input, Outcome, Peer, Say
+from handlers.types import Button, FileRef, Input, Outcome, Peer, Say
 from storage.rows import Person, State
 from storage.uow import UnitOfWork
 
@@ -42,8 +42,8 @@ class Turn:
         return self.state.data
 
     def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), photos: tuple[int, ...] = (),
-            ask_location: bool = False) -> None:
-        self.outcome.replies.append(Say(text, buttons, photos, ask_location))
+            ask_location: bool = False, files: tuple[FileRef, ...] = ()) -> None:
+        self.outcome.replies.append(Say(text, buttons, photos, ask_location, files))
 
     def notice(self, text: str) -> None:
         self.outcome.notice = text
