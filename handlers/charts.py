@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from handlers import stats_texts as t
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH, HEIGHT, DPI = 12, 8, 100  # 1200 × 800 pixels
 COLORS = ("#2f6fb0", "#8cb4e0", "#d0632b", "#f0ad7e")
@@ -19,6 +20,10 @@ FONT = "DejaVu Sans"  # bundled with matplotlib; has Cyrillic and the Komi lette
 
 def _figure(**margins: float) -> Figure:
     """A figure on its own Agg canvas; fixed margins (a layout engine would triple the drawing time)."""
+    # imported on the first chart, not at start-up: ~45 MB that a process serving no /stats never needs
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
     FigureCanvasAgg(fig)
     fig.subplots_adjust(**{"left": 0.07, "right": 0.97, "top": 0.94, "bottom": 0.08, **margins})

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
-
 # FixMyStreet's columns (id, detail, category, created, acknowledged, closed, status, lat, lon, ward → our
 # municipality, URL, device/site → channel) and ours; personal data only when asked for explicitly
 HEADER = ("id", "number", "detail", "category", "created", "acknowledged", "due", "answered", "closed",
@@ -103,6 +101,8 @@ class XlsxWriter(Writer):
 
     def __init__(self, path: Path, head: Sequence[str]) -> None:
         super().__init__(path)
+        import xlsxwriter  # loaded on the first export, not at start-up
+
         self.book = xlsxwriter.Workbook(str(self.tmp), {"constant_memory": True, "strings_to_urls": False,
                                                         "strings_to_numbers": False, "strings_to_formulas": False})
         self.sheet = self.book.add_worksheet("signals")
