@@ -99,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     from bot import texts_cli
 
     texts_cli.add_parser(sub)
+
+    from bot.export_cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 

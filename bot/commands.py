@@ -35,6 +35,10 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
             from bot.apikeys_cli import apikeys
 
             return await apikeys(settings, services, args)
+        if args.command in ("export", "stats", "demo-data"):
+            from bot.export_cli import run as run_export
+
+            return await run_export(settings, services, args)
         handler = {"roles": _roles, "orgs": _orgs, "routes": _routes, "signals": _signals,
                    "outbox": _outbox, "inbox": _inbox, "jobs": _jobs}[args.command]
         return await handler(services, args)

@@ -11,6 +11,7 @@ from handlers.cases import answer_rules as rules
 from handlers.dialog import Turn
 from handlers.errors import DomainError
 from handlers.i18n import staff_text
+from handlers.moments import day_month
 from handlers.staff_common import staff, today
 from handlers.types import Button, Input, Press, Text
 
@@ -45,7 +46,7 @@ def _last(turn: Turn) -> date:
 async def ask_date(turn: Turn) -> None:
     day, last = today(turn), _last(turn)
     days = [day + timedelta(days=n) for n in QUICK_DAYS if day + timedelta(days=n) <= last]
-    buttons = [Button(d.strftime("%d.%m"), f"day:{d.isoformat()}") for d in days]
+    buttons = [Button(day_month(d), f"day:{d.isoformat()}") for d in days]
     turn.say(staff_text("staff-answer-ask-date", last=rules.fmt(last)),
              (tuple(buttons[:3]), tuple(buttons[3:]), (_back(turn),)))
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from handlers.i18n import DEFAULT, t
 
 BY_ROLE: dict[str, tuple[str, ...]] = {
-    "resident": ("start", "new", "my", "subscriptions", "lang", "help", "cancel", "forget"),
+    "resident": ("start", "new", "my", "subscriptions", "stats", "lang", "help", "cancel", "forget"),
     "executor": ("tasks",),
     "moderator": ("queue", "review", "extensions", "signal"),
-    "admin": ("grant", "revoke"),
+    "admin": ("grant", "revoke", "export", "opendata"),
 }
 
 

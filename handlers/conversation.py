@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from handlers import (
     admin,
+    exports,
     extensions,
     followup,
     intake,
@@ -20,6 +21,7 @@ from handlers import (
     resident,
     review,
     signal_card,
+    stats,
     subscriptions,
     tasks,
 )
@@ -47,7 +49,7 @@ DB_ATTEMPTS = 5
 # Every dialog module's registry; a step, command or button prefix claimed twice stops the start-up.
 DIALOGS = (resident.registry, intake.registry, intake_finish.registry, queue.registry, signal_card.registry,
            review.registry, extensions.registry, admin.registry, tasks.registry, rating.registry,
-           followup.registry, reroute.registry, subscriptions.registry)
+           followup.registry, reroute.registry, subscriptions.registry, stats.registry, exports.registry)
 include(*DIALOGS)
 
 

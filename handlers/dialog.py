@@ -8,7 +8,7 @@ from typing import Any
 
 from handlers.context import Services
 from handlers.i18n import language, t
-from handlers.types import Button, Input, Outcome, Peer, Say
+from handlers.types import Button, FileRef, Input, Outcome, Peer, Say
 from storage.rows import Person, State
 from storage.uow import UnitOfWork
 
@@ -52,9 +52,9 @@ class Turn:
         return t(self.lang, msg_id, **params)
 
     def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), photos: tuple[int, ...] = (),
-            ask_location: bool = False) -> None:
+            ask_location: bool = False, files: tuple[FileRef, ...] = ()) -> None:
         label = self.t("btn-share-location") if ask_location else ""
-        self.outcome.replies.append(Say(text, buttons, photos, ask_location, label))
+        self.outcome.replies.append(Say(text, buttons, photos, ask_location, label, files))
 
     def notice(self, text: str) -> None:
         self.outcome.notice = text

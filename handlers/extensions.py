@@ -8,7 +8,7 @@ from handlers.cases import extensions as uc
 from handlers.dialog import Registry, Turn
 from handlers.errors import DomainError, NotFound
 from handlers.i18n import staff_text
-from handlers.moments import moment
+from handlers.moments import day, moment
 from handlers.staff_common import (
     LIST_LIMIT,
     ints,
@@ -56,7 +56,7 @@ async def extension_card(turn: Turn, args: list[str]) -> None:
     text = staff_text("staff-ext-card",
         number=signal.number, organization=esc(signal.organization.name if signal.organization else "—"),
         executor=esc(sf.display(requester) if requester else "—"), due=sf.due_left(signal.due_on, today(turn)),
-        days=request.workdays, new_due=new_due.strftime("%d.%m.%Y"), reason=esc(request.reason))
+        days=request.workdays, new_due=day(new_due), reason=esc(request.reason))
     rows: tuple[tuple[Button, ...], ...] = ((Button(staff_text("staff-btn-ext-approve"), f"exa:{request.id}"),
                                              Button(staff_text("staff-btn-ext-decline"), f"exd:{request.id}")),) \
         if request.status == "pending" else ()
@@ -87,7 +87,7 @@ async def extension_start(turn: Turn, args: list[str]) -> None:
     in_work(signal, "in_progress", "answer_review")
     if await turn.uow.extensions.pending_for(signal.id) is not None:
         raise DomainError("staff-ext-already", number=signal.number)
-    due = signal.due_on.strftime("%d.%m.%Y") if signal.due_on else "—"
+    due = day(signal.due_on)
     await turn.goto("ex.ext_reason", staff={"signal_id": signal.id, "number": signal.number, "due": due})
 
 

@@ -11,6 +11,7 @@ from handlers.cases.staff_rules import MODERATION, who_handled
 from handlers.dialog import Registry, Turn
 from handlers.errors import AlreadyHandled, NotFound
 from handlers.i18n import staff_text
+from handlers.moments import day
 from handlers.signal_card import card_text, full_card, moderation_buttons
 from handlers.staff_common import (
     LIST_LIMIT,
@@ -87,7 +88,7 @@ async def accept_start(turn: Turn, args: list[str]) -> None:
         await organizations(turn, [str(signal.id), "0"])
         return
     days = turn.services.config.deadline_workdays
-    due = add_workdays(today(turn), days).strftime("%d.%m.%Y")
+    due = day(add_workdays(today(turn), days))
     turn.say(staff_text("staff-accept-confirm", number=signal.number, organization=esc(org.name), due=due, days=days), (
         (Button(menus.label(staff_text("staff-btn-accept-to", organization=org.name)), f"aco:{signal.id}:{org.id}"),),
         (Button(staff_text("staff-btn-other-organization"), f"acl:{signal.id}:0"),),
@@ -114,7 +115,7 @@ async def accept(turn: Turn, args: list[str]) -> None:
     signal_id, organization_id = ints(args, 2)
     done = await uc.accept(turn.services, turn.uow, turn.user, signal_id, organization_id)
     text = staff_text("staff-accepted", number=done.number, organization=esc(done.organization),
-                              due=done.due_on.strftime("%d.%m.%Y"), executors=done.executors)
+                              due=day(done.due_on), executors=done.executors)
     if not done.executors:
         text += staff_text("staff-no-executors", organization=esc(done.organization))
     turn.say(text, ((Button(staff_text("staff-btn-to-queue"), "q:0"),),))

@@ -73,15 +73,31 @@ class Button:
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """A generated file in the media store (a PNG chart, a CSV/XLSX export) sent after a reply's text:
+    an image (`image/png`, `image/jpeg`) as a picture, anything else as a document named `name`."""
+
+    name: str
+    key: str
+    mime: str = "application/octet-stream"
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime in ("image/png", "image/jpeg")
+
+
+@dataclass(frozen=True)
 class Say:
     """One message. `text` is HTML-subset markup (<b>, <i>, <a>) with user text escaped;
-    `photos` are stored photo ids shown before the text; `ask_location` adds a share-location button."""
+    `photos` are stored photo ids shown before the text; `ask_location` adds a share-location button;
+    `files` are generated files sent after the text (charts as pictures, exports as documents)."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     photos: tuple[int, ...] = ()
     ask_location: bool = False
     location_label: str = ""  # the share-location button's label in the reader's language
+    files: tuple[FileRef, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,8 +105,9 @@ class Say:
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> Say:
         buttons = tuple(tuple(Button(**b) for b in row) for row in raw.get("buttons", ()))
+        files = tuple(FileRef(**f) for f in raw.get("files", ()))
         return Say(raw["text"], buttons, tuple(raw.get("photos", ())), bool(raw.get("ask_location")),
-                   str(raw.get("location_label") or ""))
+                   str(raw.get("location_label") or ""), files)
 
 
 @dataclass

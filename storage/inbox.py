@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -30,6 +31,16 @@ def _insert_rows(count: int) -> TextClause:
                            *(bindparam(f"received_at_{n}", type_=UTCDateTime()) for n in range(count)))
 
 
+# PostgreSQL: one statement for any batch size (arrays unnested), so every pooled connection keeps a single
+# prepared statement for it instead of one per batch size crowding the hot statements out of its cache
+_PG_INSERT = text(
+    "INSERT INTO inbox (channel, update_key, peer_id, payload, received_at, instance) "
+    "SELECT :channel, k, p, CAST(d AS json), :now, :instance "
+    "FROM unnest(CAST(:keys AS text[]), CAST(:peers AS bigint[]), CAST(:payloads AS text[])) AS t(k, p, d) "
+    "ON CONFLICT (channel, update_key) DO NOTHING RETURNING id, update_key"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
 async def put_many(session: AsyncSession, dialect: str, channel: str,
                    items: Sequence[tuple[str, int, dict[str, Any]]], instance: int = 0) -> list[InboxUpdate]:
     """Store (update key, peer id, raw payload) items; a key seen before is skipped. Returns the new rows
@@ -39,8 +50,14 @@ async def put_many(session: AsyncSession, dialect: str, channel: str,
     now = utcnow()
     rows = {key: {"channel": channel, "update_key": key, "peer_id": peer, "payload": payload, "received_at": now,
                   "instance": instance} for key, peer, payload in items}
-    params = {f"{c}_{n}": row[c] for n, row in enumerate(rows.values()) for c in _COLUMNS}
-    new = sorted((await session.execute(_insert_rows(len(rows)), params)).all())
+    if dialect == "postgresql":
+        new = sorted((await session.execute(_PG_INSERT, {
+            "channel": channel, "now": now, "instance": instance, "keys": list(rows),
+            "peers": [row["peer_id"] for row in rows.values()],
+            "payloads": [json.dumps(row["payload"]) for row in rows.values()]})).all())
+    else:
+        params = {f"{c}_{n}": row[c] for n, row in enumerate(rows.values()) for c in _COLUMNS}
+        new = sorted((await session.execute(_insert_rows(len(rows)), params)).all())
     return [InboxUpdate(id=row_id, **rows[key]) for row_id, key in new]
 
 

@@ -26,6 +26,7 @@ from storage.base import NAMING, Base
 from storage.models_api import ApiFiling, ApiKey
 from storage.models_followup import Followup
 from storage.models_io import DialogState, InboxUpdate, KeyValue, OutboxMessage, WebMessage
+from storage.models_stats import StatsMonth
 from storage.models_support import SignalSupporter
 from storage.types import UTCDateTime, utcnow
 
@@ -132,7 +133,8 @@ class Signal(Base):
     __tablename__ = "signals"
     # the nearby search: a bounding box on (latitude, longitude), see storage/repos/nearby.py
     __table_args__ = (Index("ix_signals_status_created", "status", "created_at"),
-                      Index("ix_signals_lat_lon", "latitude", "longitude"))
+                      Index("ix_signals_lat_lon", "latitude", "longitude"),
+                      Index("ix_signals_created_at", "created_at"))  # statistics and exports by period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
@@ -282,5 +284,5 @@ class Subscription(Base):
 
 __all__ = ["NAMING", "Answer", "AnswerPhoto", "ApiFiling", "ApiKey", "AuditEvent", "Base", "Category", "DialogState", "ExtensionRequest", "Followup",
            "InboxUpdate", "KeyValue", "Municipality", "Organization", "OrganizationMember", "OutboxMessage",
-           "Photo", "Rating", "Route", "Signal", "SignalCounter", "SignalPhoto", "SignalSupporter", "Subscription", "User",
+           "Photo", "Rating", "Route", "Signal", "SignalCounter", "SignalPhoto", "SignalSupporter", "StatsMonth", "Subscription", "User",
            "UserRole", "WebMessage"]

@@ -17,6 +17,7 @@ from storage.repos.answers import Answers, Extensions
 from storage.repos.apikeys import ApiKeys
 from storage.repos.catalog import Catalog
 from storage.repos.dialogs import DialogStates
+from storage.repos.exports import Exports
 from storage.repos.followups import Followups
 from storage.repos.identities import Identities
 from storage.repos.nearby import Nearby, Supporters
@@ -25,6 +26,7 @@ from storage.repos.outbox import Outbox
 from storage.repos.people import Users
 from storage.repos.photos import Photos
 from storage.repos.signals import Signals
+from storage.repos.stats import Stats
 from storage.repos.subscriptions import Subscriptions
 
 
@@ -90,6 +92,14 @@ class UnitOfWork:
     @cached_property
     def subscriptions(self) -> Subscriptions:
         return Subscriptions(self.session)
+
+    @cached_property
+    def stats(self) -> Stats:
+        return Stats(self.session)
+
+    @cached_property
+    def exports(self) -> Exports:
+        return Exports(self.session)
 
     @cached_property
     def outbox(self) -> Outbox:

@@ -1,4 +1,4 @@
-"""Neutral replies → Telegram messages: photos first, then HTML text with a keyboard."""
+"""Neutral replies → Telegram messages: photos first, then HTML text with a keyboard, then generated files."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from handlers.callbacks import sign
 from handlers.context import Services
 from handlers.i18n import DEFAULT, t
 from handlers.textsplit import split_text
-from handlers.types import Say
+from handlers.types import FileRef, Say
 
 T = TypeVar("T")
 CHANNEL = "telegram"
@@ -99,6 +99,19 @@ class TelegramRenderer:
                 if last and markup is not None:
                     params["reply_markup"] = markup
                 await self._call(chat_id, progress, waited, lambda p=params: self.api.call("sendMessage", p))
+            for file in reply.files:
+                await self._file(chat_id, file, progress, waited)
+
+    async def _file(self, chat_id: int, file: FileRef, progress: _Progress, waited: list[float]) -> None:
+        """A generated file after the text: a picture (sendPhoto) or a document (sendDocument)."""
+        if progress.done < progress.skip:
+            await self._call(chat_id, progress, waited, _nothing)
+            return
+        upload = BufferedInputFile(await self.services.media.get(file.key), filename=file.name)
+        if file.is_image:
+            await self._call(chat_id, progress, waited, lambda: self.bot.send_photo(chat_id, upload))
+        else:
+            await self._call(chat_id, progress, waited, lambda: self.bot.send_document(chat_id, upload))
 
     async def _photos(self, chat_id: int, photo_ids: Sequence[int], progress: _Progress,
                       waited: list[float]) -> None:

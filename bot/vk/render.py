@@ -1,5 +1,5 @@
 """Neutral replies → messages.send calls (one request per reply, new photos saved in it): plain text in pieces,
-photos attached, VK keyboards, stable random_id."""
+photos attached, generated files uploaded (charts as photos, exports as documents), VK keyboards, stable random_id."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bot.vk.inputs import CHANNEL, button_payload
 from handlers.callbacks import sign
 from handlers.context import Services
 from handlers.textsplit import split_text
-from handlers.types import Say
+from handlers.types import FileRef, Say
 
 TEXT_LIMIT = 4096
 MAX_ATTACHMENTS = 10
@@ -27,6 +27,8 @@ _TAG = re.compile(r"<[^>]+>")
 # (photo<owner_id>_<id>[_<access_key>]) that the messages attaching the photo use and the cache keeps
 SAVED_ATTACHMENT = ('var p{n} = {r}[0];\n{r} = "photo" + p{n}.owner_id + "_" + p{n}.id;\n'
                     'if (p{n}.access_key) {r} = {r} + "_" + p{n}.access_key;')
+# the same after docs.save: its {type: "doc", doc: {owner_id, id}} becomes doc<owner_id>_<id>
+SAVED_DOC = 'var d{n} = {r}.doc;\n{r} = "doc" + d{n}.owner_id + "_" + d{n}.id;'
 
 
 def plain(markup: str) -> str:
@@ -101,7 +103,31 @@ class VkRenderer:
                     "attachment": attachment, "keyboard": markup if n == len(messages) - 1 else None,
                     "disable_mentions": 1}))
                 index += 1
+            for save in await self._files(peer_id, reply.files):
+                calls += [save, Call("messages.send", {"peer_id": peer_id, "random_id": random_id(key, index),
+                                                       "attachment": joined([save]), "disable_mentions": 1})]
+                index += 1
         return calls, saves
+
+    async def _files(self, peer_id: int, files: Sequence[FileRef]) -> list[Call]:
+        """Upload generated files (charts as message photos, exports as documents); per file the save call
+        whose result (after its `then`) is the attachment string. Not cached: each is made for one send."""
+        servers: dict[str, str] = {}
+        out = []
+        for file in files:
+            kind = "photo" if file.is_image else "doc"
+            if kind not in servers:
+                method, args = (("photos.getMessagesUploadServer", {"peer_id": peer_id}) if kind == "photo"
+                                else ("docs.getMessagesUploadServer", {"type": "doc", "peer_id": peer_id}))
+                servers[kind] = (await self.client.call(method, **args))["upload_url"]
+            data = await self.services.media.get(file.key)
+            answer = await self.client.upload(servers[kind], "photo" if kind == "photo" else "file", file.name, data)
+            if kind == "photo":
+                out.append(Call("photos.saveMessagesPhoto", {"photo": answer["photo"], "server": answer["server"],
+                                                             "hash": answer["hash"]}, then=SAVED_ATTACHMENT))
+            else:
+                out.append(Call("docs.save", {"file": answer["file"], "title": file.name}, then=SAVED_DOC))
+        return out
 
     async def _photos(self, peer_id: int, photo_ids: Sequence[int]) -> tuple[dict[int, str | Call], dict[Call, int]]:
         """Per photo its attachment string when VK has it already, else (after uploading it here, under one

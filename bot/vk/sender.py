@@ -23,8 +23,10 @@ class VkSender:
     @staticmethod
     def cost(replies: Sequence[Say]) -> int:
         """API requests a send takes at most: its messages go in one request (execute, which also saves
-        photos new to VK), and new photos take one more (the upload server, once per send)."""
-        return 1 + any(r.photos for r in replies)
+        photos new to VK), new photos take one more (the upload server, once per send), generated files one
+        per upload server (photos, documents)."""
+        files = [f for r in replies for f in r.files]
+        return 1 + any(r.photos for r in replies) + len({f.is_image for f in files})
 
     async def send(self, peer_id: int, replies: Sequence[Say], *, key: str) -> None:
         # random_id is derived from `key`: a retried send of the same row is dropped by VK, not repeated.

@@ -53,6 +53,11 @@ def media_sig(key: bytes, peer_id: int, photo_id: int) -> str:
     return _mac(key, "photo", f"{peer_id}:{photo_id}", 12)
 
 
+def file_sig(key: bytes, peer_id: int, media_key: str, name: str, mime: str) -> str:
+    """A generated file's link is good for the person it was sent to only (and that name and type)."""
+    return _mac(key, "file", f"{peer_id}:{media_key}:{name}:{mime}", 16)
+
+
 @dataclass(frozen=True)
 class Visitor:
     """One browser: its random id, and the peer it currently speaks as (itself, or a demo persona)."""

@@ -8,6 +8,7 @@ import logging
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -21,7 +22,16 @@ from bot.web.guard import (
     security_headers,
     too_fast,
 )
-from bot.web.identity import COOKIE, PERSONA_COOKIE, PERSONAS, Visitor, csrf_ok, csrf_token, media_sig
+from bot.web.identity import (
+    COOKIE,
+    PERSONA_COOKIE,
+    PERSONAS,
+    Visitor,
+    csrf_ok,
+    csrf_token,
+    file_sig,
+    media_sig,
+)
 from bot.web.inputs import BadRequest, normalize
 from bot.web.render import message_json
 from bot.web.session import NEW_COOKIE, ensure_cookie, set_cookie, visitor
@@ -67,6 +77,7 @@ class WebRoutes:
         r.add_post("/web/api/photos", self.photos)
         r.add_post("/web/api/persona", self.persona)
         r.add_get("/web/media/{photo_id:\\d+}", self.media)
+        r.add_get("/web/file/{key:[0-9a-f]+}", self.file)
         app.on_shutdown.append(self._shutdown)
 
     async def _shutdown(self, _app: web.Application) -> None:
@@ -173,6 +184,23 @@ class WebRoutes:
         data = await self.services.media.get(photo.media_key)
         return self._finish(request, web.Response(body=data, content_type="image/jpeg",
                                                   headers={"Cache-Control": "private, max-age=3600"}))
+
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        """A generated file (chart, export) sent to this person: only with the link's signature."""
+        v = self._visitor_or_403(request)
+        key, q = request.match_info["key"], request.query
+        name, mime = q.get("n", ""), q.get("t", "")
+        if not name or q.get("s") != file_sig(self.key, v.peer_id, key, name, mime):
+            raise web.HTTPNotFound()
+        try:
+            data = await self.services.media.get(key)
+        except (FileNotFoundError, ValueError):
+            raise web.HTTPNotFound() from None
+        inline = mime in ("image/png", "image/jpeg")
+        disposition = "inline" if inline else f"attachment; filename*=UTF-8''{quote(name)}"
+        return self._finish(request, web.Response(body=data, content_type=mime if inline else "application/octet-stream",
+                                                  headers={"Cache-Control": "private, max-age=3600",
+                                                           "Content-Disposition": disposition}))
 
     # ----- writing -----
     def _guard(self, request: web.Request) -> tuple[Visitor | None, web.Response | None]:

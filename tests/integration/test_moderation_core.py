@@ -589,8 +589,9 @@ async def test_admin_grants_and_revokes_roles(services):
 
 def test_command_menus_depend_on_roles():
     resident = [c for c, _ in commands_for(set())]
-    assert resident == ["start", "new", "my", "subscriptions", "lang", "help", "cancel", "forget"]
+    assert resident == ["start", "new", "my", "subscriptions", "stats", "lang", "help", "cancel", "forget"]
     both = [c for c, _ in commands_for({"moderator", "executor", "admin"})]
-    assert both[:len(resident)] == resident and {"tasks", "queue", "review", "signal", "grant", "revoke"} <= set(both)
+    assert both[:len(resident)] == resident and {"tasks", "queue", "review", "signal", "grant", "revoke", "export",
+                                                  "opendata"} <= set(both)
     assert "queue" not in [c for c, _ in commands_for({"executor"})]
     assert all(1 <= len(d) <= 256 and c.islower() for c, d in commands_for({"moderator", "admin", "executor"}))

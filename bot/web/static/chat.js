@@ -85,6 +85,19 @@
       const text = document.createElement("div");
       appendMarkup(text, m.html);
       li.appendChild(text);
+      for (const f of m.files || []) {
+        const link = document.createElement("a");
+        link.href = f.url; link.className = "msg__file";
+        if (f.image) {
+          const img = document.createElement("img");
+          img.src = f.url; img.alt = f.name; img.loading = "lazy";
+          link.target = "_blank"; link.rel = "noopener";
+          link.appendChild(img);
+        } else {
+          link.download = f.name; link.textContent = `📄 ${f.name}`;
+        }
+        li.appendChild(link);
+      }
       const rows = (m.buttons || []).filter((r) => r.length);
       if (m.ask_location || rows.length) {
         const wrap = document.createElement("div");
