@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 
-Key = tuple[str, int]
+Key = Hashable  # (channel, peer id) for the dialog; a session id or client address for the web guard
 
 
 class PeerLocks:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -11,6 +9,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from handlers.i18n import DEFAULT, t
+from handlers.peers import FloodGate
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -24,26 +23,6 @@ class WebOptions:
     rate_per_session: int = 60  # POSTs per minute per browser session
     rate_per_ip: int = 300  # POSTs per minute per client address
     demo: bool = False
-
-
-class Window:
-    """At most `limit` events per `window` seconds per key (in this process)."""
-
-    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 100_000) -> None:
-        self.limit, self.window, self.max_keys = limit, window, max_keys
-        self._seen: dict[str, deque[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        if len(self._seen) > self.max_keys:
-            self._seen.clear()  # a flood of fresh keys must not grow memory without bound
-        seen = self._seen.setdefault(key, deque())
-        while seen and now - seen[0] > self.window:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return False
-        seen.append(now)
-        return True
 
 
 def error(status: int, message: str) -> web.Response:
@@ -80,8 +59,8 @@ def security_headers(response: web.StreamResponse, options: WebOptions) -> None:
 
 class Limits:
     def __init__(self, options: WebOptions) -> None:
-        self.session = Window(options.rate_per_session)
-        self.ip = Window(options.rate_per_ip)
+        self.session = FloodGate(options.rate_per_session)  # the dialog's own sliding window, per key
+        self.ip = FloodGate(options.rate_per_ip)
 
     def allow(self, rid: str, address: str | None) -> bool:
         return self.ip.allow(address or "?") and self.session.allow(rid)

@@ -67,11 +67,6 @@ class Identities:
         row = (await self.c.execute(self.person_query, {"channel": channel, "external_id": external_id})).first()
         return person_of(row, channel, external_id) if row is not None else None
 
-    async def find_or_enrol(self, channel: str, external_id: int) -> Person:
-        """The person, created on first contact (no personal data until they consent)."""
-        found = await self.find(channel, external_id)
-        return found if found is not None else await self.enrol(channel, external_id)
-
     async def enrol(self, channel: str, external_id: int) -> Person:
         """A new person on first contact (no personal data until they consent)."""
         new_id = await self.c.scalar(_ENROL, {"channel": channel, "external_id": external_id, "now": utcnow()})

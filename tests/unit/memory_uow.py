@@ -390,9 +390,6 @@ class People:
     async def find(self, channel: str, external_id: int) -> User | None:
         return await self.users.get(channel, external_id)
 
-    async def find_or_enrol(self, channel: str, external_id: int) -> User:
-        return await self.users.get_or_create(channel, external_id)
-
     async def enrol(self, channel: str, external_id: int) -> User:
         return await self.users.get_or_create(channel, external_id)
 
